@@ -1,0 +1,204 @@
+"""What the sync and async clients share: payload preparation, response parsing, error mapping."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from ._config import ClientConfig, TimeoutTypes
+from .catalogue import CatalogueCache, ModelCatalogue
+from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
+from .types import EmbeddingResponse
+from .web_search import WebSearchRequest
+
+__all__ = ["MAX_EMBEDDING_BATCH", "BaseClient", "logger"]
+
+logger = logging.getLogger("nanogpt_integrations")
+
+M = TypeVar("M", bound=BaseModel)
+
+#: The embeddings endpoint takes at most 2048 inputs per request (reference §12).
+MAX_EMBEDDING_BATCH = 2048
+
+
+def encode_json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class BaseClient:
+    """Configuration and pure helpers; subclasses add the transport."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = ClientConfig.create(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._catalogue = CatalogueCache()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self.config.retry.max_retries
+
+    # -- request preparation -------------------------------------------------------------------
+
+    def _build(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        api_root: bool = False,
+        auth: bool = True,
+        timeout: TimeoutTypes = None,
+    ) -> httpx.Request:
+        hdrs = self.config.headers(headers, stream=stream, auth=auth)
+        content = None
+        if json_body is not None:
+            content = encode_json(json_body)
+            hdrs["Content-Type"] = "application/json"
+        extensions = None
+        if timeout is not None:
+            from ._config import resolve_timeout
+
+            extensions = {"timeout": resolve_timeout(timeout).as_dict()}
+        return client.build_request(
+            method,
+            self.config.url(path, api_root=api_root),
+            content=content,
+            params=params,
+            headers=hdrs,
+            extensions=extensions,
+        )
+
+    @staticmethod
+    def _stream_payload(payload: Mapping[str, Any], include_usage: bool) -> dict[str, Any]:
+        body = dict(payload)
+        body["stream"] = True
+        if include_usage:
+            options = dict(body.get("stream_options") or {})
+            options.setdefault("include_usage", True)
+            body["stream_options"] = options
+        return body
+
+    @staticmethod
+    def _plain_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+        body = dict(payload)
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+        return body
+
+    @staticmethod
+    def _embedding_batches(texts: Sequence[str], batch_size: int) -> list[Sequence[str]]:
+        if not 1 <= batch_size <= MAX_EMBEDDING_BATCH:
+            raise ValueError(f"batch_size must be between 1 and {MAX_EMBEDDING_BATCH}; got {batch_size}")
+        return [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
+
+    @staticmethod
+    def _embedding_body(batch: Sequence[str], model: str, dimensions: int | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": model, "input": list(batch), "encoding_format": "float"}
+        if dimensions is not None:
+            body["dimensions"] = dimensions
+        return body
+
+    @staticmethod
+    def _vectors(response: EmbeddingResponse, expected: int) -> list[list[float]]:
+        """Vectors in input order; base64 items decoded; a count mismatch is an error, not a gap."""
+        items = sorted(response.data, key=lambda item: item.index)
+        if len(items) != expected:
+            raise NanoGPTError(
+                f"NanoGPT returned {len(items)} embeddings for {expected} inputs",
+                request_id=response.request_id,
+            )
+        out: list[list[float]] = []
+        for item in items:
+            vector = item.embedding
+            if isinstance(vector, str):
+                raw = base64.b64decode(vector)
+                vector = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+            out.append([float(x) for x in vector])
+        return out
+
+    @staticmethod
+    def _web_request(request: WebSearchRequest | Mapping[str, Any]) -> WebSearchRequest:
+        return (
+            request
+            if isinstance(request, WebSearchRequest)
+            else WebSearchRequest.model_validate(dict(request))
+        )
+
+    def _cached_catalogue(self, refresh: bool) -> ModelCatalogue | None:
+        return None if refresh else self._catalogue.get()
+
+    # -- response handling ---------------------------------------------------------------------
+
+    @staticmethod
+    def _transport_error(exc: httpx.HTTPError) -> NanoGPTError:
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"request to NanoGPT timed out: {type(exc).__name__}")
+        return APIConnectionError(f"could not reach NanoGPT: {exc!r}")
+
+    @staticmethod
+    def _retryable_transport_error(exc: httpx.HTTPError) -> bool:
+        """Failures before the status line are retried, except a read timeout: the server may
+        have accepted (and billed) the request, so it is not sent twice."""
+        return not isinstance(exc, httpx.ReadTimeout)
+
+    @staticmethod
+    def _status_error(response: httpx.Response) -> NanoGPTError:
+        return error_from_response(response.status_code, response.content, response.headers)
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[M]) -> M:
+        try:
+            parsed = model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise NanoGPTError(
+                f"NanoGPT returned a response this client cannot read: {exc.errors()[0]['msg']}",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+                body=response.text[:2000],
+            ) from None
+        if hasattr(parsed, "_request_id"):
+            parsed._request_id = response.headers.get("x-request-id")
+        return parsed
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise NanoGPTError(
+                "NanoGPT returned a body that is not JSON",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+                body=response.text[:2000],
+            ) from None

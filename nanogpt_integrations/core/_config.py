@@ -1,0 +1,124 @@
+"""Client configuration shared by the sync and async clients: key, URLs, timeouts, headers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic import SecretStr
+
+from .._version import __version__
+from ._retry import RetryPolicy
+from .errors import MissingAPIKeyError
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientConfig", "TimeoutTypes", "resolve_timeout"]
+
+DEFAULT_BASE_URL = "https://nano-gpt.com/api/v1"
+#: Connect quickly or fail; give generation up to 10 minutes between bytes.
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+USER_AGENT = f"nanogpt-integrations/{__version__} (python; httpx)"
+
+TimeoutTypes = float | int | tuple[float, float] | httpx.Timeout | None
+
+
+def resolve_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
+    """Accept seconds, ``(connect, read)`` or an ``httpx.Timeout``; None means the default."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return httpx.Timeout(read, connect=connect)
+    if isinstance(timeout, (int, float)) and timeout > 0:
+        return httpx.Timeout(float(timeout))
+    raise ValueError(
+        f"timeout must be a positive number of seconds, a (connect, read) tuple or httpx.Timeout; got {timeout!r}"
+    )
+
+
+def _secret(api_key: str | SecretStr | None) -> SecretStr | None:
+    if api_key is None:
+        env = os.environ.get("NANOGPT_API_KEY")
+        return SecretStr(env) if env else None
+    if isinstance(api_key, SecretStr):
+        return api_key if api_key.get_secret_value() else None
+    return SecretStr(api_key) if api_key else None
+
+
+@dataclass(frozen=True, repr=False)
+class ClientConfig:
+    """Everything a client needs to build requests; never shows the key in ``repr``."""
+
+    api_key: SecretStr | None
+    base_url: str
+    timeout: httpx.Timeout
+    retry: RetryPolicy
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        """Resolve arguments against ``NANOGPT_API_KEY`` / ``NANOGPT_BASE_URL`` (no other vendor's variables)."""
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0; got {max_retries}")
+        url = (base_url or os.environ.get("NANOGPT_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://; got {url!r}")
+        return cls(
+            api_key=_secret(api_key),
+            base_url=url,
+            timeout=resolve_timeout(timeout),
+            retry=RetryPolicy(max_retries=max_retries),
+            default_headers=dict(default_headers or {}),
+        )
+
+    def __repr__(self) -> str:
+        key = "'**********'" if self.api_key else "None"
+        return (
+            f"ClientConfig(base_url={self.base_url!r}, api_key={key}, max_retries={self.retry.max_retries})"
+        )
+
+    @property
+    def api_root(self) -> str:
+        """The ``/api`` root for non-v1 routes (``/web``, ``/talk-to-gpt``), derived from the base URL."""
+        url = self.base_url
+        for suffix in ("/v1legacy", "/v1thinking", "/v1"):
+            if url.endswith(suffix):
+                return url[: -len(suffix)]
+        return url
+
+    def url(self, path: str, *, api_root: bool = False) -> str:
+        return f"{self.api_root if api_root else self.base_url}/{path.lstrip('/')}"
+
+    def require_key(self) -> str:
+        """The key, or a :class:`MissingAPIKeyError` naming ``NANOGPT_API_KEY`` (before any request)."""
+        if self.api_key is None:
+            raise MissingAPIKeyError(
+                "No NanoGPT API key: pass api_key=... or set the NANOGPT_API_KEY environment variable "
+                "(get a key at https://nano-gpt.com/api)."
+            )
+        return self.api_key.get_secret_value()
+
+    def headers(
+        self, extra: Mapping[str, str] | None = None, *, stream: bool = False, auth: bool = True
+    ) -> dict[str, str]:
+        out = {
+            "User-Agent": USER_AGENT,
+            "Accept": "text/event-stream" if stream else "application/json",
+            **self.default_headers,
+        }
+        if auth:
+            out["Authorization"] = f"Bearer {self.require_key()}"
+        if extra:
+            out.update(extra)
+        return out

@@ -1,0 +1,273 @@
+"""The asynchronous NanoGPT client: one pooled ``httpx.AsyncClient`` per event loop, one retry loop.
+
+A new event loop (a second ``asyncio.run()``) gets a fresh connection pool instead of reusing
+connections bound to a closed loop (a known failure of OpenAI-SDK-based integrations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from ._base import BaseClient, logger
+from ._config import TimeoutTypes
+from .catalogue import ModelCatalogue, ModelInfo
+from .legacy import TalkToGPTResult, parse_talk_to_gpt
+from .streaming import AsyncStream
+from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
+from .web_search import WebSearchRequest, WebSearchResponse
+
+__all__ = ["AsyncNanoGPTClient"]
+
+
+class AsyncNanoGPTClient(BaseClient):
+    """Async client for the NanoGPT API.
+
+    >>> client = NanoGPTClient(api_key="sk-nano-...")  # doctest: +SKIP
+    >>> await client.chat({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]})  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_http = http_client is None
+        self._given_http = http_client
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self.config.timeout,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
+        )
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The pool for the running event loop (created on first use in that loop)."""
+        if self._given_http is not None:
+            return self._given_http
+        loop = asyncio.get_running_loop()
+        client = self._per_loop.get(loop)
+        if client is None:
+            client = self._new_http()
+            self._per_loop[loop] = client
+        return client
+
+    # -- transport -----------------------------------------------------------------------------
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        api_root: bool = False,
+        auth: bool = True,
+        timeout: TimeoutTypes = None,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
+        http = self._http
+        request = self._build(
+            http,
+            method,
+            path,
+            json_body=json_body,
+            params=params,
+            headers=headers,
+            stream=stream,
+            api_root=api_root,
+            auth=auth,
+            timeout=timeout,
+        )
+        policy = self.config.retry
+        attempt = 0
+        while True:
+            try:
+                response = await http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                if self._retryable_transport_error(exc) and policy.should_retry(attempt, None):
+                    delay = policy.delay(attempt)
+                    logger.info(
+                        "NanoGPT connection failed (%s); retry %d in %.2fs",
+                        type(exc).__name__,
+                        attempt + 1,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    attempt += 1
+                    continue
+                raise self._transport_error(exc) from exc
+            if response.status_code >= 400:
+                try:
+                    await response.aread()
+                except httpx.HTTPError:
+                    pass
+                finally:
+                    await response.aclose()
+                if policy.should_retry(attempt, response.status_code):
+                    delay = policy.delay(attempt, response.headers.get("retry-after"))
+                    logger.info(
+                        "NanoGPT answered %d; retry %d in %.2fs", response.status_code, attempt + 1, delay
+                    )
+                    await asyncio.sleep(delay)
+                    attempt += 1
+                    continue
+                raise self._status_error(response)
+            if not stream:
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    raise self._transport_error(exc) from exc
+                finally:
+                    await response.aclose()
+            return response
+
+    async def aclose(self) -> None:
+        """Close the pool of the running loop (only pools this client created)."""
+        if not self._owns_http:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        client = self._per_loop.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> AsyncNanoGPTClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    async def chat(
+        self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> ChatCompletion:
+        """``POST /chat/completions`` without streaming."""
+        response = await self.send(
+            "POST", "chat/completions", json_body=self._plain_payload(payload), headers=headers
+        )
+        return self._parse(response, ChatCompletion)
+
+    async def stream_chat(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        include_usage: bool = True,
+    ) -> AsyncStream[ChatCompletionChunk]:
+        """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled."""
+        body = self._stream_payload(payload, include_usage)
+        response = await self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
+        return AsyncStream(response, ChatCompletionChunk)
+
+    # -- text completions ----------------------------------------------------------------------
+
+    async def completions(
+        self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> Completion:
+        """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
+        response = await self.send(
+            "POST", "completions", json_body=self._plain_payload(payload), headers=headers
+        )
+        return self._parse(response, Completion)
+
+    async def stream_completions(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        include_usage: bool = True,
+    ) -> AsyncStream[Completion]:
+        body = self._stream_payload(payload, include_usage)
+        response = await self.send("POST", "completions", json_body=body, headers=headers, stream=True)
+        return AsyncStream(response, Completion)
+
+    async def talk_to_gpt(
+        self,
+        prompt: str,
+        *,
+        model: str,
+        messages: Sequence[Mapping[str, str]] | None = None,
+        provider: str | Mapping[str, Any] | None = None,
+    ) -> TalkToGPTResult:
+        """Legacy ``POST /api/talk-to-gpt``: plain text plus the ``<NanoGPT>`` cost trailer."""
+        body: dict[str, Any] = {"prompt": prompt, "model": model, "messages": list(messages or [])}
+        if provider is not None:
+            body["provider"] = provider
+        key = self.config.require_key()
+        response = await self.send(
+            "POST",
+            "talk-to-gpt",
+            json_body=body,
+            api_root=True,
+            headers={"x-api-key": key, "Accept": "text/plain"},
+        )
+        return parse_talk_to_gpt(response.text, response.headers.get("x-request-id"))
+
+    # -- embeddings ----------------------------------------------------------------------------
+
+    async def embeddings(self, payload: Mapping[str, Any]) -> EmbeddingResponse:
+        """``POST /embeddings`` as is."""
+        return self._parse(await self.send("POST", "embeddings", json_body=dict(payload)), EmbeddingResponse)
+
+    async def embed(
+        self, texts: Sequence[str], *, model: str, dimensions: int | None = None, batch_size: int = 2048
+    ) -> list[list[float]]:
+        """Embed ``texts`` in batches of at most ``batch_size`` (≤ 2048), keeping input order."""
+        vectors: list[list[float]] = []
+        for batch in self._embedding_batches(texts, batch_size):
+            response = await self.embeddings(self._embedding_body(batch, model, dimensions))
+            vectors.extend(self._vectors(response, len(batch)))
+        return vectors
+
+    # -- web search ----------------------------------------------------------------------------
+
+    async def web_search(self, request: WebSearchRequest | Mapping[str, Any]) -> WebSearchResponse:
+        """``POST /api/web``: validated before sending (see :class:`WebSearchRequest`)."""
+        req = self._web_request(request)
+        response = await self.send("POST", "web", json_body=req.to_wire(), api_root=True)
+        return self._parse(response, WebSearchResponse)
+
+    # -- catalogue -----------------------------------------------------------------------------
+
+    async def catalogue(self, *, refresh: bool = False) -> ModelCatalogue:
+        """``GET /models?detailed=true``, cached per client for five minutes."""
+        cached = self._cached_catalogue(refresh)
+        if cached is not None:
+            return cached
+        response = await self.send(
+            "GET", "models", params={"detailed": "true"}, auth=self.config.api_key is not None
+        )
+        catalogue = ModelCatalogue.from_payload(self._json(response))
+        self._catalogue.set(catalogue)
+        return catalogue
+
+    async def model_info(self, model: str) -> ModelInfo | None:
+        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
+        return (await self.catalogue()).get(model)

@@ -1,0 +1,265 @@
+"""One exception hierarchy for every NanoGPT failure, rooted at :class:`NanoGPTError`.
+
+Server errors are mapped by :func:`error_from_response` from any of the error envelopes the API is
+known to send (reference §14): ``{"error": {...}}``, ``{"error": "text", "status": 402}``,
+``{"error": 402, "message": "..."}``, ``{"code": "...", "message": "..."}`` and numeric ``code``s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CacheConsistencyError",
+    "ConflictError",
+    "InternalServerError",
+    "MissingAPIKeyError",
+    "NanoGPTError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "ServiceUnavailableError",
+    "StreamError",
+    "error_from_response",
+    "parse_error_body",
+]
+
+
+class NanoGPTError(Exception):
+    """Root of every error raised by this package when talking to NanoGPT."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.type = type
+        self.param = param
+        self.request_id = request_id
+        self.body = body
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        details = [
+            f"{name}={value}"
+            for name, value in (
+                ("status", self.status),
+                ("code", self.code),
+                ("type", self.type),
+                ("param", self.param),
+                ("request_id", self.request_id),
+            )
+            if value is not None
+        ]
+        if details:
+            parts.append(f"({', '.join(details)})")
+        return " ".join(parts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep keyword attributes when pickled (multiprocessing, LangChain caches).
+        return (_rebuild_error, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild_error(cls: type[NanoGPTError], message: str, state: dict[str, Any]) -> NanoGPTError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class MissingAPIKeyError(NanoGPTError, ValueError):
+    """No API key was given and ``NANOGPT_API_KEY`` is not set; raised before any request."""
+
+
+class APIConnectionError(NanoGPTError):
+    """The request never got an HTTP response (DNS, refused, reset, TLS)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """Connecting or reading took longer than the configured timeout."""
+
+
+class StreamError(NanoGPTError):
+    """A stream failed after it started: an error frame, a malformed frame or EOF before ``[DONE]``."""
+
+
+class APIStatusError(NanoGPTError):
+    """The server answered with a non-2xx status."""
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was invalid (see ``code`` and ``param``)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing, invalid, revoked or expired API key."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: insufficient balance, usage cap, or a web-search/memory balance requirement."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this (e.g. ``api_key_origin_not_allowed``)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown route, model or stored response."""
+
+
+class ConflictError(APIStatusError):
+    """409: conflicting request state; retried like a transient error."""
+
+
+class RequestTooLargeError(APIStatusError):
+    """413: the JSON body is over the server's limit."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limit or daily cap; ``retry_after`` holds the server's hint in seconds."""
+
+    retry_after: float | None = None
+
+
+class InternalServerError(APIStatusError):
+    """5xx other than 503."""
+
+
+class ServiceUnavailableError(InternalServerError):
+    """503: the upstream is unavailable."""
+
+
+class CacheConsistencyError(ServiceUnavailableError):
+    """503 ``fallback_blocked_for_cache_consistency``: a sticky cached provider failed and failover
+    was disabled to keep the prompt cache. Retry later, or turn off ``sticky_provider``."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: RequestTooLargeError,
+    429: RateLimitError,
+    503: ServiceUnavailableError,
+}
+
+CACHE_CONSISTENCY_CODE = "fallback_blocked_for_cache_consistency"
+
+
+def _as_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def parse_error_body(body: Any) -> dict[str, Any]:
+    """Normalise any known error envelope to ``{message, code, type, param, status}`` (values may be None)."""
+    out: dict[str, Any] = {"message": None, "code": None, "type": None, "param": None, "status": None}
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        text = body.strip()
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            out["message"] = text[:500] or None
+            return out
+    if not isinstance(body, Mapping):
+        if body is not None:
+            out["message"] = str(body)[:500]
+        return out
+    err = body.get("error")
+    if isinstance(err, Mapping):
+        out["message"] = _as_str(err.get("message"))
+        out["code"] = _as_str(err.get("code"))
+        out["type"] = _as_str(err.get("type"))
+        out["param"] = _as_str(err.get("param"))
+        out["status"] = err.get("status")
+    elif isinstance(err, str):
+        out["message"] = err
+    elif isinstance(err, (int, float)) and not isinstance(err, bool):
+        # OpenAPI ``Error`` schema: {"error": <int32>, "message": "..."}
+        out["status"] = int(err)
+    out["message"] = out["message"] or _as_str(body.get("message"))
+    out["code"] = out["code"] or _as_str(body.get("code"))
+    out["type"] = out["type"] or _as_str(body.get("type"))
+    if out["status"] is None and isinstance(body.get("status"), int):
+        out["status"] = body["status"]
+    return out
+
+
+def _parse_retry_after_header(headers: Mapping[str, str] | None) -> float | None:
+    from ._retry import parse_retry_after  # local import: _retry imports this module
+
+    return parse_retry_after(headers.get("retry-after") if headers else None)
+
+
+def error_from_response(
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+) -> APIStatusError:
+    """Build the typed error for an HTTP error response (``headers`` may be an httpx.Headers)."""
+    info = parse_error_body(body)
+    request_id = headers.get("x-request-id") if headers else None
+    code = info["code"]
+    cls: type[APIStatusError]
+    if code == CACHE_CONSISTENCY_CODE or (info["message"] or "").strip() == CACHE_CONSISTENCY_CODE:
+        cls = CacheConsistencyError
+        code = CACHE_CONSISTENCY_CODE
+    elif status in _STATUS_CLASSES:
+        cls = _STATUS_CLASSES[status]
+    elif status >= 500:
+        cls = InternalServerError
+    else:
+        cls = APIStatusError
+    message = info["message"] or f"NanoGPT returned HTTP {status}"
+    err = cls(
+        message,
+        status=status,
+        code=code,
+        type=info["type"],
+        param=info["param"],
+        request_id=request_id,
+        body=body if not isinstance(body, (bytes, bytearray)) else None,
+    )
+    if isinstance(err, RateLimitError):
+        err.retry_after = _parse_retry_after_header(headers)
+    return err
+
+
+def stream_error_from_frame(frame: Mapping[str, Any], request_id: str | None) -> StreamError:
+    """Build a :class:`StreamError` from a mid-stream error chunk (reference §2.8)."""
+    info = parse_error_body({"error": frame.get("error")} if "error" in frame else {})
+    status = info["status"] if isinstance(info["status"], int) else None
+    return StreamError(
+        info["message"] or "NanoGPT reported an error in the stream",
+        status=status,
+        code=info["code"],
+        type=info["type"],
+        param=info["param"],
+        request_id=request_id,
+        body=dict(frame),
+    )

@@ -1,0 +1,115 @@
+"""Incremental Server-Sent Events decoder (WHATWG rules) used for every NanoGPT stream.
+
+Handles LF, CR and CRLF line ends split anywhere across network chunks, multi-line ``data:``
+fields (joined with ``\\n``), comments / keep-alives (``:`` lines) and ``event``/``id``/``retry``
+fields. ``[DONE]`` is an ordinary event here; the stream layer interprets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+
+__all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse", "iter_sse"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Feed raw bytes, get complete events; call :meth:`flush` at EOF."""
+
+    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr", "_retry")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._pending_cr = False
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode ``chunk`` and return the events it completes."""
+        if self._pending_cr and chunk.startswith(b"\n"):
+            # The CR of a CRLF pair ended the previous chunk: drop the LF.
+            chunk = chunk[1:]
+        self._pending_cr = False
+        buf = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buf:
+            self._pending_cr = buf.endswith(b"\r")
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buf.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[ServerSentEvent] = []
+        for raw in lines:
+            event = self._line(raw)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> list[ServerSentEvent]:
+        """End of input: a final line without newline still counts; an unterminated event is dispatched."""
+        events: list[ServerSentEvent] = []
+        if self._buffer:
+            event = self._line(self._buffer)
+            self._buffer = b""
+            if event is not None:
+                events.append(event)
+        event = self._line(b"")
+        if event is not None:
+            events.append(event)
+        return events
+
+    def _line(self, raw: bytes) -> ServerSentEvent | None:
+        if not raw:
+            if not self._data and self._event is None:
+                return None
+            event = ServerSentEvent(
+                data="\n".join(self._data), event=self._event or "message", id=self._id, retry=self._retry
+            )
+            self._data = []
+            self._event = None
+            self._retry = None
+            return event
+        if raw[:1] == b":":
+            return None  # comment / keep-alive
+        line = raw.decode("utf-8", "replace")
+        name, sep, value = line.partition(":")
+        if sep and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
+        return None
+
+
+def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+    """Decode an iterable of byte chunks into events."""
+    decoder = SSEDecoder()
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    yield from decoder.flush()
+
+
+async def aiter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    """Async variant of :func:`iter_sse`."""
+    decoder = SSEDecoder()
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.flush():
+        yield event
