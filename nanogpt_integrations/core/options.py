@@ -37,7 +37,7 @@ WEB_SEARCH_PROVIDERS = ("linkup", "tavily", "brave", "sofya", "exa", "kagi", "pe
 
 
 class _Option(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object NanoGPT expects (aliases applied, unset values dropped)."""
@@ -80,7 +80,7 @@ class ProviderRouting(_Option):
 class WebSearchOptions(_Option):
     """The chat ``webSearch`` body object (reference §5). Provider-specific knobs go in ``extra``."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
 
     enabled: bool = True
     provider: Literal["linkup", "tavily", "brave", "sofya", "exa", "kagi", "perplexity", "valyu"] | None = (
@@ -106,7 +106,7 @@ class WebSearchOptions(_Option):
 class ReasoningOptions(_Option):
     """The ``reasoning`` body object (reference §4)."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
 
     exclude: bool | None = None
     effort: ReasoningEffort | None = None

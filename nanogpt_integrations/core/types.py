@@ -35,7 +35,7 @@ __all__ = [
 class WireModel(BaseModel):
     """Base for wire objects: unknown keys kept, populated by field name or alias."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=(), defer_build=True)
 
 
 def _int(value: Any) -> int:

@@ -52,7 +52,7 @@ def _to_date(value: Any, name: str) -> dt.date | None:
 class WebSearchRequest(BaseModel):
     """A validated ``/api/web`` search. ``to_wire()`` gives the exact JSON body."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     query: str
     provider: SearchProvider = "linkup"
