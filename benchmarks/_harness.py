@@ -1,0 +1,159 @@
+"""Benchmark plumbing: an emulator in its own process, interleaved timing rounds, result tables.
+
+The emulator runs in a separate process so that its CPU time does not compete for the GIL with the
+client code being measured. Every comparison runs the contenders in the same process, interleaved
+round by round, and reports the median per-operation time and the ratio to the raw-httpx baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+__all__ = [
+    "EmulatorProcess",
+    "Result",
+    "Table",
+    "median_time",
+    "median_time_async",
+    "python_in_subprocess",
+]
+
+
+class EmulatorProcess:
+    """``python -m nanogpt_integrations.testing`` on an ephemeral port, in a child process."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> EmulatorProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "nanogpt_integrations.testing", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            for word in line.split():
+                if word.startswith("http://") and "/api/v1" in word:
+                    self.base_url = word.rstrip("/.,")
+                    return self
+        self.__exit__()
+        raise RuntimeError("the emulator did not print its base URL")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+
+def median_time(fn: Callable[[], object], *, number: int, rounds: int) -> float:
+    """Median seconds per call of ``fn`` over ``rounds`` rounds of ``number`` calls."""
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def median_time_async(fn: Callable[[], Awaitable[object]], *, number: int, rounds: int) -> float:
+    """Like :func:`median_time` for a coroutine function, in one event loop."""
+
+    async def run() -> float:
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(number):
+                await fn()
+            samples.append((time.perf_counter() - start) / number)
+        return statistics.median(samples)
+
+    return asyncio.run(run())
+
+
+def interleaved(contenders: dict[str, Callable[[], float]], repeats: int = 3) -> dict[str, float]:
+    """Run each contender's measurement ``repeats`` times, interleaved; keep each one's best median.
+
+    Interleaving cancels slow drifts of the machine (thermal, other processes) between contenders.
+    """
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        for name, measure in contenders.items():
+            value = measure()
+            best[name] = min(best.get(name, value), value)
+    return best
+
+
+def python_in_subprocess(code: str, *, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a fresh interpreter and return its stdout (for import time and peak RSS)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    return out.stdout.strip()
+
+
+@dataclass
+class Result:
+    group: str
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    target: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+@dataclass
+class Table:
+    rows: list[Result] = field(default_factory=list)
+
+    def add(self, row: Result) -> None:
+        self.rows.append(row)
+        print(f"  {row.group:<28} {row.name:<34} {_fmt(row.value, row.unit):>12}", flush=True)
+
+    def render(self) -> str:
+        lines = [
+            "| benchmark | contender | per op | ratio to raw httpx | target |",
+            "|---|---|---|---|---|",
+        ]
+        for row in self.rows:
+            ratio = f"{row.ratio:.2f}x" if row.ratio is not None else ""
+            lines.append(
+                f"| {row.group} | {row.name} | {_fmt(row.value, row.unit)} | {ratio} | {row.target} |"
+            )
+        return "\n".join(lines)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        if value >= 1e-3:
+            return f"{value * 1e3:.2f} ms"
+        return f"{value * 1e6:.1f} µs"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    return f"{value:.3g} {unit}"

@@ -1,0 +1,182 @@
+"""The core client against raw httpx, both talking to the emulator (issue 2's benchmark)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+
+import httpx
+
+from nanogpt_integrations.core import AsyncNanoGPTClient, NanoGPTClient, StreamAccumulator
+
+from ._harness import EmulatorProcess, Result, Table, interleaved, median_time, python_in_subprocess
+
+KEY = "bench-key"
+HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", "Accept": "application/json"}
+SMALL = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}]}
+
+
+def long_stream_payload(chunks: int) -> dict[str, object]:
+    """A prompt whose echo makes the emulator stream about ``chunks`` content deltas (8 chars each)."""
+    return {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "abcdefgh" * chunks}]}
+
+
+def count_chunks(base_url: str, payload: dict[str, object]) -> int:
+    with NanoGPTClient(api_key=KEY, base_url=base_url) as client:
+        return sum(1 for _ in client.stream_chat(payload))
+
+
+def bench_non_stream(base_url: str, table: Table, number: int = 300) -> None:
+    raw = httpx.Client()
+    ours = NanoGPTClient(api_key=KEY, base_url=base_url)
+    url = f"{base_url}/chat/completions"
+    body = json.dumps(SMALL).encode()
+
+    def raw_call() -> object:
+        return raw.post(url, content=body, headers=HEADERS).json()
+
+    def our_call() -> object:
+        return ours.chat(SMALL)
+
+    best = interleaved(
+        {
+            "raw": lambda: median_time(raw_call, number=number, rounds=5),
+            "core": lambda: median_time(our_call, number=number, rounds=5),
+        }
+    )
+    table.add(Result("non-stream call", "raw httpx post + json()", best["raw"], "s", best["raw"]))
+    table.add(Result("non-stream call", "NanoGPTClient.chat", best["core"], "s", best["raw"], "≤ 1.1x"))
+    raw.close()
+    ours.close()
+
+
+def bench_stream(base_url: str, table: Table, chunks: int = 1000, number: int = 5) -> None:
+    payload = long_stream_payload(chunks)
+    actual = count_chunks(base_url, payload)
+    raw = httpx.Client()
+    ours = NanoGPTClient(api_key=KEY, base_url=base_url)
+    url = f"{base_url}/chat/completions"
+    body = json.dumps({**payload, "stream": True, "stream_options": {"include_usage": True}}).encode()
+
+    def raw_stream() -> object:
+        last = None
+        with raw.stream("POST", url, content=body, headers=HEADERS) as response:
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    last = json.loads(line[6:])
+        return last
+
+    def core_stream() -> object:
+        last = None
+        for chunk in ours.stream_chat(payload):
+            last = chunk
+        return last
+
+    def core_stream_accumulated() -> object:
+        acc = StreamAccumulator()
+        for chunk in ours.stream_chat(payload):
+            acc.add(chunk)
+        return acc.result()
+
+    best = interleaved(
+        {
+            "raw": lambda: median_time(raw_stream, number=number, rounds=5) / actual,
+            "core": lambda: median_time(core_stream, number=number, rounds=5) / actual,
+            "acc": lambda: median_time(core_stream_accumulated, number=number, rounds=5) / actual,
+        }
+    )
+    group = f"stream, per chunk ({actual} chunks)"
+    table.add(Result(group, "raw httpx iter_lines + json.loads", best["raw"], "s", best["raw"]))
+    table.add(Result(group, "NanoGPTClient.stream_chat (typed)", best["core"], "s", best["raw"], "≤ 1.3x"))
+    table.add(Result(group, "stream_chat + StreamAccumulator", best["acc"], "s", best["raw"]))
+    raw.close()
+    ours.close()
+
+
+def bench_concurrent(base_url: str, table: Table, concurrency: int = 200, rounds: int = 5) -> None:
+    url = f"{base_url}/chat/completions"
+    body = json.dumps(SMALL).encode()
+
+    async def raw_batch(client: httpx.AsyncClient) -> None:
+        async def one() -> object:
+            response = await client.post(url, content=body, headers=HEADERS)
+            return response.json()
+
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+
+    async def core_batch(client: AsyncNanoGPTClient) -> None:
+        await asyncio.gather(*(client.chat(SMALL) for _ in range(concurrency)))
+
+    async def run() -> dict[str, float]:
+        raw = httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
+        ours = AsyncNanoGPTClient(api_key=KEY, base_url=base_url)
+        samples: dict[str, list[float]] = {"raw": [], "core": []}
+        loop = asyncio.get_running_loop()
+        await raw_batch(raw)  # warm both pools
+        await core_batch(ours)
+        for _ in range(rounds):
+            start = loop.time()
+            await raw_batch(raw)
+            samples["raw"].append(loop.time() - start)
+            start = loop.time()
+            await core_batch(ours)
+            samples["core"].append(loop.time() - start)
+        await raw.aclose()
+        await ours.aclose()
+        return {k: statistics.median(v) for k, v in samples.items()}
+
+    result = asyncio.run(run())
+    group = f"{concurrency} concurrent async calls"
+    table.add(Result(group, "raw httpx.AsyncClient gather", result["raw"], "s", result["raw"]))
+    table.add(Result(group, "AsyncNanoGPTClient.chat gather", result["core"], "s", result["raw"], "≤ 1.2x"))
+
+
+_IMPORT = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+
+
+def import_time(stmt: str, runs: int = 7) -> float:
+    return statistics.median(float(python_in_subprocess(_IMPORT.format(stmt=stmt))) for _ in range(runs))
+
+
+def bench_import(table: Table) -> None:
+    raw = import_time("import httpx")
+    table.add(Result("import time", "import httpx", raw, "s", raw))
+    core = import_time("import nanogpt_integrations.core")
+    table.add(Result("import time", "import nanogpt_integrations.core", core, "s", raw, "≤ 150 ms"))
+
+
+_RSS = """
+import resource, json, sys
+{setup}
+for _ in range(1000):
+    {call}
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_rss(base_url: str, table: Table) -> None:
+    raw_setup = (
+        "import httpx\n"
+        f"c = httpx.Client(); url = {base_url + '/chat/completions'!r}\n"
+        f"body = {json.dumps(SMALL)!r}.encode(); h = {HEADERS!r}"
+    )
+    raw = float(
+        python_in_subprocess(_RSS.format(setup=raw_setup, call="c.post(url, content=body, headers=h).json()"))
+    )
+    core_setup = (
+        "from nanogpt_integrations.core import NanoGPTClient\n"
+        f"c = NanoGPTClient(api_key={KEY!r}, base_url={base_url!r}); p = {SMALL!r}"
+    )
+    core = float(python_in_subprocess(_RSS.format(setup=core_setup, call="c.chat(p)")))
+    table.add(Result("peak RSS, 1000 calls", "raw httpx", raw, "MiB", raw))
+    table.add(Result("peak RSS, 1000 calls", "NanoGPTClient", core, "MiB", raw))
+
+
+def run(table: Table) -> None:
+    with EmulatorProcess() as emulator:
+        bench_non_stream(emulator.base_url, table)
+        bench_stream(emulator.base_url, table)
+        bench_concurrent(emulator.base_url, table)
+        bench_rss(emulator.base_url, table)
+    bench_import(table)

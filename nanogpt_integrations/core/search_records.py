@@ -1,0 +1,338 @@
+"""Web-search results as framework-neutral records that LangChain and LlamaIndex wrap.
+
+One place turns a :class:`~.web_search.WebSearchResponse` into :class:`SearchRecord` objects
+(text, metadata, rank, score, stable id) and checks search options with errors that name the
+parameter. LangChain makes ``Document`` objects from the records, LlamaIndex makes
+``NodeWithScore(TextNode)`` objects; neither parses the response itself.
+
+Ranking: ``rank`` is the 1-based position in the list returned to the caller, and
+``score = 1 / rank`` (1.0, 0.5, 0.333, ...), so retrieval scores follow the provider's order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from ._config import TimeoutTypes
+from .async_client import AsyncNanoGPTClient
+from .client import NanoGPTClient
+from .web_search import WebSearchRequest, WebSearchResponse, WebSearchResult
+
+__all__ = [
+    "DEFAULT_EMBEDDING_MODEL",
+    "LLM_HIDDEN_METADATA_KEYS",
+    "SEARCH_OPTION_NAMES",
+    "LazyClients",
+    "SearchParameterError",
+    "SearchRecord",
+    "build_search_request",
+    "check_k",
+    "check_search_options",
+    "format_records",
+    "rank_score",
+    "search_records",
+]
+
+#: A cheap, widely available model that accepts ``dimensions`` (reference §12).
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+
+#: The options a search accepts besides the query (the fields of :class:`WebSearchRequest`).
+SEARCH_OPTION_NAMES: tuple[str, ...] = (
+    "provider",
+    "depth",
+    "output_type",
+    "structured_output_schema",
+    "include_images",
+    "from_date",
+    "to_date",
+    "include_domains",
+    "exclude_domains",
+)
+
+#: Metadata that is bookkeeping or bulky: kept on the record, hidden from LLM prompts and
+#: embeddings (``title``, ``url`` and ``date`` stay visible so answers can cite sources).
+LLM_HIDDEN_METADATA_KEYS: tuple[str, ...] = (
+    "source",
+    "type",
+    "image_url",
+    "favicon",
+    "rank",
+    "provider",
+    "depth",
+    "query",
+    "timestamp",
+    "cost",
+    "billed_by",
+    "sources",
+    "structured",
+)
+
+_PARAM_NAMES = ("query", "k", *SEARCH_OPTION_NAMES, "max_results")
+
+
+class SearchParameterError(ValueError):
+    """A search option is invalid; ``param`` names it. Raised before any request is sent."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    """One retrievable unit of a search response, independent of any framework."""
+
+    id: str
+    text: str
+    rank: int
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def rank_score(rank: int) -> float:
+    """The documented retrieval score of the result at 1-based ``rank``: ``1 / rank``."""
+    return 1.0 / rank
+
+
+def check_k(k: Any, name: str = "k") -> int | None:
+    """``k`` (how many records to keep) must be None or an integer >= 1."""
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise SearchParameterError(f"{name} must be an integer >= 1; got {k!r}", param=name)
+    return k
+
+
+def _param_of(message: str) -> str | None:
+    """The parameter a validation message talks about first."""
+    hits = [(message.find(name), name) for name in _PARAM_NAMES if name in message]
+    return min(hits)[1] if hits else None
+
+
+def _explain(exc: ValidationError) -> SearchParameterError:
+    error = exc.errors(include_url=False)[0]
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    loc = [str(part) for part in error.get("loc", ()) if isinstance(part, str)]
+    if loc:
+        param = loc[0]
+        if param not in message:
+            message = f"{param}: {message}; got {error.get('input')!r}"
+        return SearchParameterError(message, param=param)
+    return SearchParameterError(message, param=_param_of(message))
+
+
+def build_search_request(query: str, **options: Any) -> WebSearchRequest:
+    """A validated request; ``None`` options are left at the API default.
+
+    Raises :class:`SearchParameterError` naming the parameter (empty query, a date that is not a
+    date, ``from_date`` after ``to_date``, ``structured`` without a schema, a non-Linkup provider
+    with another output type, an unknown option).
+    """
+    unknown = sorted(set(options) - set(SEARCH_OPTION_NAMES) - {"max_results"})
+    if unknown:
+        raise SearchParameterError(f"unknown search option {unknown[0]!r}", param=unknown[0])
+    if not isinstance(query, str):
+        raise SearchParameterError(f"query must be a string; got {type(query).__name__}", param="query")
+    fields = {name: value for name, value in options.items() if value is not None}
+    for name in ("include_domains", "exclude_domains"):
+        if isinstance(fields.get(name), str):
+            fields[name] = [fields[name]]
+    try:
+        request = WebSearchRequest(query=query, **fields)
+        if request.structured_output_schema is not None:
+            request.schema_string()  # a schema string that is not JSON fails here, not on the wire
+    except ValidationError as exc:
+        raise _explain(exc) from None
+    except ValueError as exc:
+        raise SearchParameterError(str(exc), param=_param_of(str(exc))) from None
+    return request
+
+
+def check_search_options(**options: Any) -> WebSearchRequest:
+    """Validate constructor-time options (no query yet); returns the normalised request."""
+    return build_search_request("options check", **options)
+
+
+# -- response -> records -----------------------------------------------------------------------
+
+
+def _record_id(query: str, kind: str, url: str | None, seen: set[str]) -> str:
+    """Stable across calls: a hash of the query, the kind and the URL (deduplicated per response)."""
+    base = f"{query}\x1f{kind}\x1f{url or ''}"
+    candidate = hashlib.sha256(base.encode("utf-8")).hexdigest()[:32]
+    n = 1
+    while candidate in seen:
+        n += 1
+        candidate = hashlib.sha256(f"{base}\x1f{n}".encode()).hexdigest()[:32]
+    seen.add(candidate)
+    return candidate
+
+
+def _clean(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in metadata.items() if value is not None}
+
+
+def _result_item(result: WebSearchResult) -> tuple[str, dict[str, Any]]:
+    url = result.url
+    title = result.display_title
+    text = result.text
+    if not text and result.type == "image":
+        text = title or result.image_url or url or ""
+    meta = {
+        "title": title,
+        "url": url,
+        "source": url,
+        "type": result.type or "text",
+        "image_url": result.image_url,
+        "date": result.date,
+        "favicon": result.favicon,
+    }
+    return text, meta
+
+
+def _items(response: WebSearchResponse) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """``(kind, url, metadata-with-text)`` per output type, in the order they are returned."""
+    items: list[tuple[str, str | None, dict[str, Any]]] = []
+    answer = response.sourced_answer()
+    if answer is not None:
+        sources = [_clean({"title": s.name, "url": s.url, "snippet": s.text or None}) for s in answer.sources]
+        items.append(("answer", None, {"text": answer.answer, "type": "answer", "sources": sources}))
+        for source in answer.sources:
+            meta = {"title": source.name, "url": source.url, "source": source.url, "type": "source"}
+            items.append(("source", source.url, {"text": source.text, **meta}))
+        return items
+    if response.output_type == "structured" or not isinstance(response.data, list):
+        if response.data is None:
+            return items
+        parsed = response.structured()
+        text = parsed if isinstance(parsed, str) else json.dumps(parsed, ensure_ascii=False, indent=2)
+        items.append(("structured", None, {"text": text, "type": "structured", "structured": parsed}))
+        return items
+    for result in response.results():
+        text, meta = _result_item(result)
+        items.append((str(meta["type"]), result.url, {"text": text, **meta}))
+    return items
+
+
+def search_records(
+    response: WebSearchResponse, request: WebSearchRequest, *, k: int | None = None
+) -> list[SearchRecord]:
+    """The records of one search, at most ``k`` of them.
+
+    ``searchResults``: one record per result. ``sourcedAnswer``: the answer first (its sources in
+    ``metadata["sources"]``), then one record per source. ``structured``: one record whose text is
+    the JSON and whose ``metadata["structured"]`` is the parsed object. Every record carries
+    ``rank``, ``provider``, ``depth``, ``query`` and ``timestamp``; the first also carries the
+    call's ``cost`` (USD) and ``billed_by="nanogpt"`` so a callback can total it.
+    """
+    meta = response.metadata
+    common = {
+        "provider": meta.get("provider") or request.provider,
+        "depth": meta.get("depth") or request.depth,
+        "query": request.query,
+        "timestamp": meta.get("timestamp"),
+    }
+    items = _items(response)
+    if k is not None:
+        items = items[:k]
+    seen: set[str] = set()
+    records: list[SearchRecord] = []
+    for position, (kind, url, item) in enumerate(items, start=1):
+        text = str(item.pop("text") or "")
+        metadata = _clean({**item, "rank": position, **common})
+        if position == 1 and response.cost is not None:
+            metadata["cost"] = response.cost
+            metadata["billed_by"] = "nanogpt"
+        records.append(
+            SearchRecord(
+                id=_record_id(request.query, kind, url, seen),
+                text=text,
+                rank=position,
+                score=rank_score(position),
+                metadata=metadata,
+            )
+        )
+    return records
+
+
+def format_records(records: Sequence[SearchRecord]) -> str:
+    """Numbered, readable text for an agent: title, URL and text of each record."""
+    blocks: list[str] = []
+    for record in records:
+        meta = record.metadata
+        kind = meta.get("type")
+        if kind == "answer":
+            blocks.append(f"Answer: {record.text}")
+            continue
+        if kind == "structured":
+            blocks.append(f"Structured result:\n{record.text}")
+            continue
+        head = f"[{record.rank}] {meta.get('title') or meta.get('url') or 'Untitled'}"
+        lines = [head]
+        if meta.get("url"):
+            lines.append(f"URL: {meta['url']}")
+        if meta.get("date"):
+            lines.append(f"Date: {meta['date']}")
+        if kind == "image" and meta.get("image_url"):
+            lines.append(f"Image: {meta['image_url']}")
+        if record.text and record.text != meta.get("title"):
+            lines.append(record.text)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+class LazyClients:
+    """A sync and an async core client built on first use from one set of settings.
+
+    Adapters (retrievers, tools, embeddings) hold one of these instead of building clients at
+    construction: a sync pool is never opened for async-only use, and nothing here is serialised.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None,
+        base_url: str | None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._settings: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+        }
+        self._lock = threading.Lock()
+        self._sync: NanoGPTClient | None = None
+        self._async: AsyncNanoGPTClient | None = None
+
+    def __repr__(self) -> str:
+        return f"LazyClients(base_url={self._settings['base_url']!r})"
+
+    @property
+    def sync(self) -> NanoGPTClient:
+        if self._sync is None:
+            with self._lock:
+                if self._sync is None:
+                    self._sync = NanoGPTClient(**self._settings)
+        return self._sync
+
+    @property
+    def async_(self) -> AsyncNanoGPTClient:
+        if self._async is None:
+            with self._lock:
+                if self._async is None:
+                    self._async = AsyncNanoGPTClient(**self._settings)
+        return self._async
