@@ -26,16 +26,35 @@ __all__ = [
 ]
 
 
-class EmulatorProcess:
-    """``python -m nanogpt_integrations.testing`` on an ephemeral port, in a child process."""
+_SCRIPTED = """
+import threading
+from nanogpt_integrations.testing import ChatReply, NanoGPTEmulator
+emulator = NanoGPTEmulator().start()
+emulator.script(*[ChatReply(content="abcdefgh" * {chunks}, chunk_size=8)] * {replies})
+print(emulator.base_url, flush=True)
+threading.Event().wait()
+"""
 
-    def __init__(self) -> None:
+
+class EmulatorProcess:
+    """The emulator on an ephemeral port, in a child process.
+
+    ``stream_chunks`` scripts every chat reply to stream that many 8-character content deltas
+    (the default brain's answers are short).
+    """
+
+    def __init__(self, stream_chunks: int | None = None, replies: int = 2000) -> None:
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
+        if stream_chunks is None:
+            self.argv = [sys.executable, "-m", "nanogpt_integrations.testing", "--port", "0"]
+        else:
+            code = _SCRIPTED.format(chunks=stream_chunks, replies=replies)
+            self.argv = [sys.executable, "-c", code]
 
     def __enter__(self) -> EmulatorProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nanogpt_integrations.testing", "--port", "0"],
+            self.argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

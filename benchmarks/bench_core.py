@@ -14,12 +14,8 @@ from ._harness import EmulatorProcess, Result, Table, interleaved, median_time, 
 
 KEY = "bench-key"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", "Accept": "application/json"}
+STREAM_CHUNKS = 1000
 SMALL = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}]}
-
-
-def long_stream_payload(chunks: int) -> dict[str, object]:
-    """A prompt whose echo makes the emulator stream about ``chunks`` content deltas (8 chars each)."""
-    return {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "abcdefgh" * chunks}]}
 
 
 def count_chunks(base_url: str, payload: dict[str, object]) -> int:
@@ -51,8 +47,9 @@ def bench_non_stream(base_url: str, table: Table, number: int = 300) -> None:
     ours.close()
 
 
-def bench_stream(base_url: str, table: Table, chunks: int = 1000, number: int = 5) -> None:
-    payload = long_stream_payload(chunks)
+def bench_stream(base_url: str, table: Table, number: int = 5) -> None:
+    """Against an emulator scripted to stream 1000 content chunks per reply."""
+    payload = SMALL
     actual = count_chunks(base_url, payload)
     raw = httpx.Client()
     ours = NanoGPTClient(api_key=KEY, base_url=base_url)
@@ -176,7 +173,8 @@ def bench_rss(base_url: str, table: Table) -> None:
 def run(table: Table) -> None:
     with EmulatorProcess() as emulator:
         bench_non_stream(emulator.base_url, table)
-        bench_stream(emulator.base_url, table)
         bench_concurrent(emulator.base_url, table)
         bench_rss(emulator.base_url, table)
+    with EmulatorProcess(stream_chunks=STREAM_CHUNKS) as emulator:
+        bench_stream(emulator.base_url, table)
     bench_import(table)
