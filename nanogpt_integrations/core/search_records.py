@@ -111,7 +111,9 @@ def check_k(k: Any, name: str = "k") -> int | None:
 
 
 def _param_of(message: str) -> str | None:
-    """The parameter a validation message talks about first."""
+    """The parameter a validation message is about: a missing schema, else the first one named."""
+    if "needs structured_output_schema" in message:
+        return "structured_output_schema"
     hits = [(message.find(name), name) for name in _PARAM_NAMES if name in message]
     return min(hits)[1] if hits else None
 
