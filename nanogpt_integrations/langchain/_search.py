@@ -1,0 +1,113 @@
+"""What the LangChain retriever and tool share: search settings, lazy clients, records → Documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
+
+from ..core.search_records import (
+    LazyClients,
+    SearchRecord,
+    build_search_request,
+    check_k,
+    check_search_options,
+    search_records,
+)
+from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider, WebSearchRequest
+
+__all__ = ["NanoGPTSearchSettings", "to_documents"]
+
+
+class NanoGPTSearchSettings(BaseModel):
+    """Connection and search options of ``/api/web``; validated at construction.
+
+    A mixin for pydantic LangChain classes: clients are built on first use and never serialised,
+    and the key is a ``SecretStr`` read from ``NANOGPT_API_KEY`` when not given.
+    """
+
+    api_key: SecretStr | None = Field(default_factory=secret_from_env("NANOGPT_API_KEY", default=None))
+    """NanoGPT API key; defaults to ``NANOGPT_API_KEY``."""
+    base_url: str | None = Field(default_factory=from_env("NANOGPT_BASE_URL", default=None))
+    """API base URL (``.../api/v1``); defaults to ``NANOGPT_BASE_URL``, then the public API."""
+    k: int | None = None
+    """How many documents to return at most; None keeps all the provider returned."""
+    provider: SearchProvider = "linkup"
+    """Search provider; only ``linkup`` supports ``sourcedAnswer`` and ``structured``."""
+    depth: SearchDepth = "standard"
+    output_type: SearchOutputType = "searchResults"
+    structured_output_schema: dict[str, Any] | type[BaseModel] | None = None
+    """JSON schema or pydantic model for ``output_type="structured"`` (sent as a JSON string)."""
+    include_images: bool = False
+    from_date: dt.date | str | None = None
+    """Earliest publication date: a ``date`` or ``YYYY-MM-DD``."""
+    to_date: dt.date | str | None = None
+    """Latest publication date: a ``date`` or ``YYYY-MM-DD``."""
+    include_domains: list[str] | None = None
+    exclude_domains: list[str] | None = None
+    timeout: float | None = None
+    """Seconds per request; None uses the client default."""
+    max_retries: int = 2
+    """Retries of transient failures (done once, in the core client)."""
+
+    _clients: LazyClients | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_options(self) -> NanoGPTSearchSettings:
+        check_k(self.k)
+        request = check_search_options(**self._search_options())
+        self.from_date, self.to_date = request.from_date, request.to_date
+        return self
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "NANOGPT_API_KEY"}
+
+    def _search_options(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "depth": self.depth,
+            "output_type": self.output_type,
+            "structured_output_schema": self.structured_output_schema,
+            "include_images": self.include_images,
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "include_domains": self.include_domains,
+            "exclude_domains": self.exclude_domains,
+        }
+
+    @property
+    def clients(self) -> LazyClients:
+        if self._clients is None:
+            self._clients = LazyClients(
+                api_key=self.api_key,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+            )
+        return self._clients
+
+    def _prepare(
+        self, query: str, k: int | None, overrides: dict[str, Any]
+    ) -> tuple[WebSearchRequest, int | None]:
+        """The request (configured options, then per-call ones that are not None) and the ``k``."""
+        limit = check_k(k) if k is not None else self.k
+        options = self._search_options()
+        options.update({name: value for name, value in overrides.items() if value is not None})
+        return build_search_request(query, **options), limit
+
+    def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
+        request, limit = self._prepare(query, k, overrides)
+        return search_records(self.clients.sync.web_search(request), request, k=limit)
+
+    async def _asearch(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
+        request, limit = self._prepare(query, k, overrides)
+        return search_records(await self.clients.async_.web_search(request), request, k=limit)
+
+
+def to_documents(records: list[SearchRecord]) -> list[Document]:
+    """One ``Document`` per record; the record id becomes the document id."""
+    return [Document(page_content=r.text, metadata=dict(r.metadata), id=r.id) for r in records]
