@@ -1,0 +1,162 @@
+"""NanoGPT replies (core ``AssistantTurn`` / stream deltas) → LlamaIndex responses (pure).
+
+Usage goes into ``additional_kwargs`` under OpenAI-style names plus cache, reasoning and cost
+keys, for streams too, and ``raw`` is the core wire object, so LlamaIndex's token counting finds
+the counts either in ``raw.usage`` or, when the last chunk has none, in ``additional_kwargs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    ContentBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+)
+
+from nanogpt_integrations.core import AssistantTurn, Pricing, StreamAccumulator, TokenUsage
+from nanogpt_integrations.core.types import ChatCompletionChunk, Completion
+
+from ._tools import tool_call_blocks
+
+__all__ = [
+    "ChatStreamState",
+    "CompletionStreamState",
+    "chat_to_completion",
+    "turn_to_message",
+    "turn_to_response",
+    "usage_kwargs",
+]
+
+
+def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str, Any]:
+    """Token counts (OpenAI names + cache/reasoning) and the server-reported ``cost``."""
+    out: dict[str, Any] = {}
+    if usage is not None:
+        out.update(
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+            cached_tokens=usage.cache_read_tokens,
+            cache_creation_tokens=usage.cache_creation_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+        )
+    if pricing is not None and pricing.charged is not None:
+        out["cost"] = pricing.charged
+        if pricing.currency:
+            out["currency"] = pricing.currency
+    return out
+
+
+def _wire_tool_calls(turn: AssistantTurn) -> list[dict[str, Any]]:
+    return [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for c in turn.tool_calls
+    ]
+
+
+def turn_to_message(turn: AssistantTurn) -> ChatMessage:
+    """An assistant turn → ``ChatMessage`` with Thinking/Text/ToolCall blocks.
+
+    Tool calls are also listed in ``additional_kwargs["tool_calls"]`` (wire shape), which
+    LlamaIndex's streaming structured-output helpers look for.
+    """
+    blocks: list[ContentBlock] = []
+    if turn.reasoning or turn.reasoning_details:
+        info: dict[str, Any] = {}
+        if turn.reasoning_details:
+            info["reasoning_details"] = list(turn.reasoning_details)
+        tokens = turn.usage.reasoning_tokens if turn.usage and turn.usage.reasoning_tokens else None
+        blocks.append(
+            ThinkingBlock(content=turn.reasoning or None, num_tokens=tokens, additional_information=info)
+        )
+    if turn.content or not turn.tool_calls:
+        blocks.append(TextBlock(text=turn.content))
+    blocks.extend(tool_call_blocks(turn.tool_calls))
+    kwargs: dict[str, Any] = {}
+    if turn.tool_calls:
+        kwargs["tool_calls"] = _wire_tool_calls(turn)
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+
+
+def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
+    out = usage_kwargs(turn.usage, turn.pricing)
+    if turn.finish_reason:
+        out["finish_reason"] = turn.finish_reason
+    if turn.request_id:
+        out["request_id"] = turn.request_id
+    return out
+
+
+def turn_to_response(turn: AssistantTurn, raw: Any) -> ChatResponse:
+    """A complete (non-streamed) turn → ``ChatResponse``."""
+    return ChatResponse(message=turn_to_message(turn), raw=raw, additional_kwargs=_response_kwargs(turn))
+
+
+def chat_to_completion(response: ChatResponse) -> CompletionResponse:
+    """A chat response → the ``CompletionResponse`` of ``complete`` / ``stream_complete``."""
+    return CompletionResponse(
+        text=response.message.content or "",
+        delta=response.delta,
+        raw=response.raw,
+        additional_kwargs=response.additional_kwargs,
+    )
+
+
+class ChatStreamState:
+    """Turns each chunk into the cumulative ``ChatResponse`` LlamaIndex expects (via the core accumulator)."""
+
+    def __init__(self, request_id: str | None) -> None:
+        self.accumulator = StreamAccumulator(request_id)
+
+    def step(self, chunk: ChatCompletionChunk) -> ChatResponse | None:
+        """The response to yield for ``chunk``, or None when it carried nothing (e.g. role only)."""
+        delta = self.accumulator.add(chunk)
+        if delta.is_empty:
+            return None
+        turn = self.accumulator.result()
+        kwargs = _response_kwargs(turn)
+        if delta.reasoning:
+            kwargs["thinking_delta"] = delta.reasoning
+        return ChatResponse(
+            message=turn_to_message(turn), delta=delta.content, raw=chunk, additional_kwargs=kwargs
+        )
+
+
+class CompletionStreamState:
+    """Cumulative ``CompletionResponse`` s for the legacy ``/completions`` stream.
+
+    The core accumulator handles chat chunks only, so text pieces are appended here.
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.usage: TokenUsage | None = None
+        self.pricing: Pricing | None = None
+
+    def step(self, chunk: Completion) -> CompletionResponse | None:
+        piece = "".join(c.text for c in chunk.choices if c.index == 0)
+        if chunk.usage is not None:
+            self.usage = chunk.usage.normalized()
+        if chunk.x_nanogpt_pricing is not None:
+            self.pricing = chunk.x_nanogpt_pricing
+        if not piece and chunk.usage is None and chunk.x_nanogpt_pricing is None:
+            return None
+        self.text += piece
+        return CompletionResponse(
+            text=self.text, delta=piece, raw=chunk, additional_kwargs=usage_kwargs(self.usage, self.pricing)
+        )
+
+
+def completion_to_response(completion: Completion) -> CompletionResponse:
+    """A non-streamed ``/completions`` reply → ``CompletionResponse``."""
+    text = completion.choices[0].text if completion.choices else ""
+    usage = completion.usage.normalized() if completion.usage is not None else None
+    return CompletionResponse(
+        text=text, raw=completion, additional_kwargs=usage_kwargs(usage, completion.x_nanogpt_pricing)
+    )
