@@ -36,6 +36,7 @@ __all__ = [
     "check_k",
     "check_search_options",
     "format_records",
+    "plan_search",
     "rank_score",
     "search_records",
 ]
@@ -155,6 +156,22 @@ def build_search_request(query: str, **options: Any) -> WebSearchRequest:
     except ValueError as exc:
         raise SearchParameterError(str(exc), param=_param_of(str(exc))) from None
     return request
+
+
+def plan_search(
+    query: str,
+    configured: Mapping[str, Any],
+    *,
+    k: int | None = None,
+    default_k: int | None = None,
+    **overrides: Any,
+) -> tuple[WebSearchRequest, int | None]:
+    """The request for one call (configured options, then the per-call ones that are not None)
+    and how many records to keep (``k`` if given, else ``default_k``)."""
+    limit = check_k(k) if k is not None else default_k
+    options = dict(configured)
+    options.update({name: value for name, value in overrides.items() if value is not None})
+    return build_search_request(query, **options), limit
 
 
 def check_search_options(**options: Any) -> WebSearchRequest:

@@ -12,12 +12,12 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
 from ..core.search_records import (
     LazyClients,
     SearchRecord,
-    build_search_request,
     check_k,
     check_search_options,
+    plan_search,
     search_records,
 )
-from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider, WebSearchRequest
+from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider
 
 __all__ = ["NanoGPTSearchSettings", "to_documents"]
 
@@ -90,21 +90,12 @@ class NanoGPTSearchSettings(BaseModel):
             )
         return self._clients
 
-    def _prepare(
-        self, query: str, k: int | None, overrides: dict[str, Any]
-    ) -> tuple[WebSearchRequest, int | None]:
-        """The request (configured options, then per-call ones that are not None) and the ``k``."""
-        limit = check_k(k) if k is not None else self.k
-        options = self._search_options()
-        options.update({name: value for name, value in overrides.items() if value is not None})
-        return build_search_request(query, **options), limit
-
     def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
-        request, limit = self._prepare(query, k, overrides)
+        request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)
         return search_records(self.clients.sync.web_search(request), request, k=limit)
 
     async def _asearch(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
-        request, limit = self._prepare(query, k, overrides)
+        request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)
         return search_records(await self.clients.async_.web_search(request), request, k=limit)
 
 

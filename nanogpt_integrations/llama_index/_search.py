@@ -1,0 +1,92 @@
+"""What the LlamaIndex retriever and tool spec share: validated options, lazy clients, records → nodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from llama_index.core.schema import NodeWithScore, TextNode
+from pydantic import BaseModel
+
+from ..core.search_records import (
+    LLM_HIDDEN_METADATA_KEYS,
+    LazyClients,
+    SearchRecord,
+    check_k,
+    check_search_options,
+    plan_search,
+    search_records,
+)
+from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider
+
+__all__ = ["WebSearch", "to_nodes"]
+
+
+class WebSearch:
+    """Search options checked once at construction, plus the clients to run them with."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        api_base: str | None,
+        k: int | None,
+        provider: SearchProvider,
+        depth: SearchDepth,
+        output_type: SearchOutputType,
+        structured_output_schema: dict[str, Any] | type[BaseModel] | None,
+        include_images: bool,
+        from_date: dt.date | str | None,
+        to_date: dt.date | str | None,
+        include_domains: list[str] | None,
+        exclude_domains: list[str] | None,
+        timeout: float | None,
+        max_retries: int,
+    ) -> None:
+        self.k = check_k(k)
+        options: dict[str, Any] = {
+            "provider": provider,
+            "depth": depth,
+            "output_type": output_type,
+            "structured_output_schema": structured_output_schema,
+            "include_images": include_images,
+            "from_date": from_date,
+            "to_date": to_date,
+            "include_domains": include_domains,
+            "exclude_domains": exclude_domains,
+        }
+        checked = check_search_options(**options)
+        options["from_date"], options["to_date"] = checked.from_date, checked.to_date
+        self.options = options
+        self.clients = LazyClients(
+            api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries
+        )
+
+    def __repr__(self) -> str:
+        shown = {key: value for key, value in self.options.items() if value not in (None, False)}
+        return f"WebSearch(k={self.k!r}, {', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    def search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
+        request, limit = plan_search(query, self.options, k=k, default_k=self.k, **overrides)
+        return search_records(self.clients.sync.web_search(request), request, k=limit)
+
+    async def asearch(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
+        request, limit = plan_search(query, self.options, k=k, default_k=self.k, **overrides)
+        return search_records(await self.clients.async_.web_search(request), request, k=limit)
+
+
+def to_nodes(records: list[SearchRecord]) -> list[NodeWithScore]:
+    """``NodeWithScore(TextNode)`` per record: stable ids, ``score = 1 / rank``, and bookkeeping
+    metadata hidden from the LLM and embedding views (title, url and date stay visible)."""
+    nodes: list[NodeWithScore] = []
+    for record in records:
+        hidden = [key for key in LLM_HIDDEN_METADATA_KEYS if key in record.metadata]
+        node = TextNode(
+            id_=record.id,
+            text=record.text,
+            metadata=dict(record.metadata),
+            excluded_llm_metadata_keys=hidden,
+            excluded_embed_metadata_keys=list(hidden),
+        )
+        nodes.append(NodeWithScore(node=node, score=record.score))
+    return nodes
