@@ -1,0 +1,166 @@
+"""NanoGPT replies → LangChain messages, chunks and metadata (pure functions, no I/O).
+
+Works on the core's framework-neutral :class:`AssistantTurn` (a whole reply) and
+:class:`StreamDelta` (what one stream chunk added), so merging stays in the core accumulator.
+Reasoning goes to ``additional_kwargs["reasoning_content"]`` (LangChain shows it as a ``reasoning``
+content block) with ``reasoning_details`` kept verbatim to send back on the next turn.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall, ToolCall, ToolCallChunk
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import (
+    invalid_tool_call,
+    tool_call,
+    tool_call_chunk,
+)
+
+from ..core import AssistantTurn, Pricing, StreamDelta, TokenUsage, ToolCallResult
+
+__all__ = [
+    "MODEL_PROVIDER",
+    "chunk_from_delta",
+    "final_chunk",
+    "message_from_turn",
+    "parse_tool_call",
+    "pricing_metadata",
+    "response_metadata",
+    "usage_metadata",
+]
+
+MODEL_PROVIDER = "nanogpt"
+
+
+def usage_metadata(usage: TokenUsage) -> UsageMetadata:
+    """Core token counts → LangChain ``UsageMetadata`` (cache and reasoning details included)."""
+    return UsageMetadata(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+        input_token_details=InputTokenDetails(
+            cache_read=usage.cache_read_tokens, cache_creation=usage.cache_creation_tokens
+        ),
+        output_token_details=OutputTokenDetails(reasoning=usage.reasoning_tokens),
+    )
+
+
+def pricing_metadata(pricing: Pricing | None) -> dict[str, Any]:
+    """``{"nanogpt_pricing": {cost, currency, payment_source, ...}, "cost": float}`` (empty if unknown)."""
+    if pricing is None:
+        return {}
+    summary = pricing.summary()
+    out: dict[str, Any] = {"nanogpt_pricing": summary}
+    if "cost" in summary:
+        out["cost"] = summary["cost"]
+    return out
+
+
+def response_metadata(turn: AssistantTurn) -> dict[str, Any]:
+    """The ``response_metadata`` LangChain users and callbacks read (None values dropped)."""
+    meta: dict[str, Any] = {
+        "model_provider": MODEL_PROVIDER,
+        "model_name": turn.model,
+        "finish_reason": turn.finish_reason,
+        "id": turn.id,
+        "service_tier": turn.service_tier,
+        "system_fingerprint": turn.system_fingerprint,
+        "request_id": turn.request_id,
+        "token_usage": turn.raw_usage,
+    }
+    meta = {k: v for k, v in meta.items() if v is not None}
+    meta.update(pricing_metadata(turn.pricing))
+    return meta
+
+
+def parse_tool_call(call: ToolCallResult) -> ToolCall | InvalidToolCall:
+    """Arguments parsed as a JSON object, or an invalid tool call carrying the error."""
+    raw = call.arguments.strip()
+    try:
+        args = json.loads(raw) if raw else {}
+    except ValueError as exc:
+        return invalid_tool_call(
+            name=call.name, args=call.arguments, id=call.id, error=f"invalid JSON: {exc}"
+        )
+    if not isinstance(args, dict):
+        return invalid_tool_call(
+            name=call.name, args=call.arguments, id=call.id, error="arguments are not a JSON object"
+        )
+    return tool_call(name=call.name, args=args, id=call.id)
+
+
+def _reasoning_kwargs(reasoning: str, details: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if reasoning:
+        out["reasoning_content"] = reasoning
+    if details:
+        out["reasoning_details"] = details
+    return out
+
+
+def message_from_turn(turn: AssistantTurn) -> AIMessage:
+    """A complete reply → ``AIMessage`` with tool calls, reasoning, usage and metadata."""
+    additional = _reasoning_kwargs(turn.reasoning, list(turn.reasoning_details))
+    if turn.refusal:
+        additional["refusal"] = turn.refusal
+    if turn.annotations:
+        additional["annotations"] = list(turn.annotations)
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in turn.tool_calls:
+        parsed = parse_tool_call(call)
+        if parsed.get("type") == "invalid_tool_call":
+            invalid.append(parsed)  # type: ignore[arg-type]
+        else:
+            calls.append(parsed)  # type: ignore[arg-type]
+    return AIMessage(
+        content=turn.content,
+        additional_kwargs=additional,
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_metadata(turn.usage) if turn.usage else None,
+        response_metadata=response_metadata(turn),
+        id=turn.id,
+    )
+
+
+def chunk_from_delta(delta: StreamDelta, message_id: str | None) -> AIMessageChunk | None:
+    """What one stream chunk added → an ``AIMessageChunk`` (None when it added nothing to show).
+
+    Usage, finish reason and model name are left to :func:`final_chunk`, so exactly one chunk
+    carries them and merging the chunks never double-counts or concatenates them.
+    """
+    if not (delta.content or delta.reasoning or delta.tool_calls):
+        return None
+    chunks: list[ToolCallChunk] = [
+        tool_call_chunk(name=f.name, args=f.arguments or None, id=f.id, index=f.index)
+        for f in delta.tool_calls
+    ]
+    additional = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+    return AIMessageChunk(
+        content=delta.content,
+        additional_kwargs=additional,
+        tool_call_chunks=chunks,
+        response_metadata={"model_provider": MODEL_PROVIDER},
+        id=message_id,
+    )
+
+
+def final_chunk(turn: AssistantTurn) -> AIMessageChunk:
+    """The closing chunk of a stream: usage, metadata, cost and ``reasoning_details``."""
+    additional: dict[str, Any] = {}
+    if turn.reasoning_details:
+        additional["reasoning_details"] = list(turn.reasoning_details)
+    if turn.refusal:
+        additional["refusal"] = turn.refusal
+    return AIMessageChunk(
+        content="",
+        additional_kwargs=additional,
+        usage_metadata=usage_metadata(turn.usage) if turn.usage else None,
+        response_metadata=response_metadata(turn),
+        id=turn.id,
+        chunk_position="last",
+    )

@@ -1,0 +1,98 @@
+"""Tools, ``tool_choice`` and ``response_format`` for NanoGPT requests (pure functions).
+
+Tools go out in OpenAI function format (the only one NanoGPT documents, reference §2.5), with any
+``cache_control`` the user attached kept on the tool: from an OpenAI- or Anthropic-format dict, or
+from ``BaseTool.extras["cache_control"]`` (what LangChain's prompt-caching middleware sets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
+
+__all__ = ["ToolLike", "format_tool", "format_tools", "response_format", "schema_name", "tool_choice"]
+
+ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
+
+_CHOICE_WORDS = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
+
+
+def _marker(tool: Any) -> Any:
+    if isinstance(tool, Mapping):
+        return tool.get("cache_control")
+    if isinstance(tool, BaseTool) and tool.extras:
+        return tool.extras.get("cache_control")
+    return None
+
+
+def format_tool(tool: ToolLike, *, strict: bool | None = None) -> dict[str, Any]:
+    """Any LangChain tool form → ``{"type": "function", "function": {...}}`` (+ ``cache_control``)."""
+    if (
+        isinstance(tool, Mapping)
+        and tool.get("type") == "function"
+        and isinstance(tool.get("function"), Mapping)
+    ):
+        formatted = {k: v for k, v in tool.items() if k != "cache_control"}
+        formatted["function"] = dict(tool["function"])
+        if strict is not None:
+            formatted["function"]["strict"] = strict
+    else:
+        source = (
+            {k: v for k, v in tool.items() if k != "cache_control"} if isinstance(tool, Mapping) else tool
+        )
+        formatted = convert_to_openai_tool(source, strict=strict)
+    marker = _marker(tool)
+    if marker is not None:
+        formatted["cache_control"] = marker
+    return formatted
+
+
+def format_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> list[dict[str, Any]]:
+    return [format_tool(t, strict=strict) for t in tools]
+
+
+def _named(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name}}
+
+
+def tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> str | dict[str, Any] | None:
+    """LangChain ``tool_choice`` → NanoGPT's: auto / none / required / a named function (or None).
+
+    ``"any"`` and ``True`` mean "call some tool" (``True`` with a single tool names it, as in
+    ChatOpenRouter); a bare tool name forces that tool and must be one of ``tools``.
+    """
+    if choice is None or choice is False:
+        return None
+    names = [str(t.get("function", {}).get("name")) for t in tools]
+    if choice is True:
+        return _named(names[0]) if len(names) == 1 else "required"
+    if isinstance(choice, str):
+        if choice in _CHOICE_WORDS:
+            return _CHOICE_WORDS[choice]
+        if choice not in names:
+            raise ValueError(f"tool_choice={choice!r} is not one of the bound tools {names}")
+        return _named(choice)
+    if isinstance(choice, Mapping):
+        return dict(choice)
+    raise ValueError(f"unsupported tool_choice {choice!r}: use 'auto', 'none', 'any', a tool name or a dict")
+
+
+def schema_name(schema: Mapping[str, Any] | type) -> str:
+    """The function name LangChain derives for ``schema`` (pydantic class, TypedDict or JSON schema)."""
+    return str(convert_to_openai_function(schema)["name"])
+
+
+def response_format(schema: Mapping[str, Any] | type | None, *, strict: bool | None = None) -> dict[str, Any]:
+    """``response_format`` for json_schema output (reference §2.6), or json_object when no schema."""
+    if schema is None:
+        return {"type": "json_object"}
+    function = convert_to_openai_function(schema, strict=strict)
+    spec: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
+    if function.get("description"):
+        spec["description"] = function["description"]
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}

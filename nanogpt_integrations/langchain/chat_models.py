@@ -1,0 +1,294 @@
+"""``ChatNanoGPT``: NanoGPT as a LangChain chat model.
+
+Thin glue: configuration and LangChain plumbing live here; message, tool and reply translation in
+the ``_``-prefixed modules next to it; HTTP, retries, SSE and stream merging in the core.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+
+from ..core import (
+    AssistantTurn,
+    ModelInfo,
+    NanoGPTOptions,
+    StreamAccumulator,
+    turn_from_completion,
+)
+from ..core.types import ChatCompletionChunk
+from . import _profile
+from ._messages import convert_messages
+from ._payload import Request, build_request, split_kwargs
+from ._responses import chunk_from_delta, final_chunk, message_from_turn
+from ._settings import NanoGPTSettings
+from ._structured import StructuredMethod, output_parser, with_raw
+from ._tools import ToolLike, format_tools, response_format, schema_name
+from ._tools import tool_choice as normalize_tool_choice
+
+__all__ = ["ChatNanoGPT"]
+
+
+class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
+    """NanoGPT chat completions (``/api/v1/chat/completions``) with every NanoGPT option typed.
+
+    >>> from nanogpt_integrations.langchain import ChatNanoGPT
+    >>> llm = ChatNanoGPT(model="openai/gpt-4o-mini", web_search="deep", billing_mode="paygo")  # doctest: +SKIP
+    >>> llm.invoke("What happened in AI this week?", routing="price")  # doctest: +SKIP
+
+    The key comes from ``api_key`` or ``NANOGPT_API_KEY``; the URL from ``base_url`` or
+    ``NANOGPT_BASE_URL``. Every NanoGPT option also works per call and with ``.bind(...)``; a call
+    level ``cache_control={"type": "ephemeral", "ttl": "1h"}`` turns on NanoGPT's prompt-caching
+    helper. ``with_structured_output`` defaults to ``method="function_calling"``: tool calling is
+    the most widely supported route across NanoGPT's many upstreams (several ignore
+    ``response_format`` json_schema).
+    """
+
+    force_cache_control: bool = False
+    """Send explicit ``cache_control`` even to models known to cache implicitly (normally dropped)."""
+
+    # -- LangChain plumbing ------------------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "nanogpt-chat"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "NANOGPT_API_KEY"}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params = {"model": self.model, **self._defaults()}
+        params.update({name: getattr(self, name) for name in NanoGPTOptions.field_names()})
+        return {k: v for k, v in params.items() if v is not None}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "nanogpt"
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        info = self._known_info(self.model)
+        return _profile.profile_from_info(info) if info else None
+
+    def load_profile(self) -> ModelProfile | None:
+        """Fetch the catalogue (cached 5 min) and set ``profile`` from it; None if the model is unknown."""
+        client = self._sync_client()
+        catalogue = client.catalogue()
+        _profile.remember_catalogue(self._catalogue_key(), catalogue)
+        self.profile = self._resolve_model_profile()
+        return self.profile
+
+    async def aload_profile(self) -> ModelProfile | None:
+        """Async :meth:`load_profile`."""
+        client = self._async_client_get()
+        catalogue = await client.catalogue()
+        _profile.remember_catalogue(self._catalogue_key(), catalogue)
+        self.profile = self._resolve_model_profile()
+        return self.profile
+
+    def get_num_tokens(self, text: str) -> int:
+        """Approximate and offline (about four characters per token); NanoGPT routes to many tokenizers."""
+        return math.ceil(len(text) / 4)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """Approximate and offline, tools included."""
+        formatted: list[BaseTool | dict[str, Any]] | None = list(format_tools(tools)) if tools else None
+        return count_tokens_approximately(messages, tools=formatted)
+
+    def _known_info(self, model: str) -> ModelInfo | None:
+        """Catalogue facts already in memory (never fetched here: no I/O on construction or per call)."""
+        catalogue = _profile.known_catalogue(self._catalogue_key())
+        return catalogue.get(model) if catalogue else None
+
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[Request, bool]:
+        """The wire request for one call, and whether to ask for stream usage."""
+        call_body, controls = split_kwargs(kwargs)
+        stops = stop if stop is not None else self.stop
+        if stops:
+            call_body["stop"] = stops
+        model = str(call_body.get("model") or self.model)
+        request = build_request(
+            model=model,
+            prompt={"messages": convert_messages(messages)},
+            defaults={**self._defaults(), **self.model_kwargs},
+            call_body=call_body,
+            options=self._options,
+            controls=controls,
+            extra_body=self.extra_body,
+            force_cache_control=self.force_cache_control,
+            info=self._known_info(model),
+        )
+        usage = controls.stream_usage if controls.stream_usage is not None else self.stream_usage
+        return request, usage
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _result(turn: AssistantTurn) -> ChatResult:
+        message = message_from_turn(turn)
+        info = {"finish_reason": turn.finish_reason} if turn.finish_reason else None
+        llm_output = {"model_name": turn.model, "id": turn.id, "token_usage": turn.raw_usage}
+        return ChatResult(
+            generations=[ChatGeneration(message=message, generation_info=info)], llm_output=llm_output
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, _ = self._request(messages, stop, kwargs)
+        completion = self._sync_client().chat(request.body, headers=request.headers)
+        return self._result(turn_from_completion(completion))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, _ = self._request(messages, stop, kwargs)
+        completion = await self._async_client_get().chat(request.body, headers=request.headers)
+        return self._result(turn_from_completion(completion))
+
+    @staticmethod
+    def _chunk(accumulator: StreamAccumulator, raw: ChatCompletionChunk) -> ChatGenerationChunk | None:
+        message = chunk_from_delta(accumulator.add(raw), accumulator.turn.id)
+        return ChatGenerationChunk(message=message) if message is not None else None
+
+    @staticmethod
+    def _last(accumulator: StreamAccumulator) -> ChatGenerationChunk:
+        turn = accumulator.result()
+        info = {"finish_reason": turn.finish_reason} if turn.finish_reason else None
+        return ChatGenerationChunk(message=final_chunk(turn), generation_info=info)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, usage = self._request(messages, stop, kwargs)
+        client = self._sync_client()
+        with client.stream_chat(request.body, headers=request.headers, include_usage=usage) as stream:
+            accumulator = StreamAccumulator(stream.request_id)
+            for raw in stream:
+                chunk = self._chunk(accumulator, raw)
+                if chunk is None:
+                    continue
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+        yield self._last(accumulator)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, usage = self._request(messages, stop, kwargs)
+        client = self._async_client_get()
+        stream = await client.stream_chat(request.body, headers=request.headers, include_usage=usage)
+        async with stream:
+            accumulator = StreamAccumulator(stream.request_id)
+            async for raw in stream:
+                chunk = self._chunk(accumulator, raw)
+                if chunk is None:
+                    continue
+                if run_manager:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+        yield self._last(accumulator)
+
+    # -- tools and structured output -------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools in OpenAI function format (``cache_control`` kept).
+
+        ``tool_choice``: "auto", "none", "any"/"required"/True (call some tool), a tool name, or a
+        dict. ``parallel_tool_calls`` is only sent when set (several upstreams reject it).
+        """
+        formatted = format_tools(tools, strict=strict)
+        bound: dict[str, Any] = {"tools": formatted}
+        choice = normalize_tool_choice(tool_choice, formatted)
+        if choice is not None:
+            bound["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            bound["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(**bound, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Return a runnable producing ``schema``-shaped output.
+
+        ``method``: "function_calling" (default; a forced tool call, the most portable across
+        upstreams), "json_schema" (``response_format`` json_schema, ``strict`` passed through) or
+        "json_mode" (``response_format`` json_object; describe the keys in the prompt).
+        """
+        if kwargs:
+            raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
+        if schema is None and method != "json_mode":
+            raise ValueError(f"schema is required for method={method!r}")
+        trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        name: str | None = None
+        if method == "function_calling":
+            assert schema is not None
+            name = schema_name(schema)
+            llm = self.bind_tools(
+                [schema], tool_choice=name, strict=strict, ls_structured_output_format=trace
+            )
+        elif method == "json_schema":
+            llm = self.bind(
+                response_format=response_format(schema, strict=strict), ls_structured_output_format=trace
+            )
+        elif method == "json_mode":
+            llm = self.bind(response_format=response_format(None), ls_structured_output_format=trace)
+        else:
+            raise ValueError(
+                f"method must be 'function_calling', 'json_schema' or 'json_mode'; got {method!r}"
+            )
+        parser = output_parser(schema, method, name)
+        return with_raw(llm, parser) if include_raw else llm | parser

@@ -1,0 +1,224 @@
+"""``NanoGPT``: the legacy text-completion endpoint (``/api/v1/completions``) as a LangChain LLM.
+
+Best effort upstream (reference §9.1): prefer :class:`ChatNanoGPT` unless you need raw prompts.
+Usage and the server-reported cost are in each generation's ``generation_info``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseLLM
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+
+from ..core import Completion, Pricing, TokenUsage
+from ._payload import Request, build_request, split_kwargs
+from ._responses import MODEL_PROVIDER, pricing_metadata
+from ._settings import NanoGPTSettings
+
+__all__ = ["NanoGPT"]
+
+
+def _info(
+    completion_id: str | None,
+    model: str | None,
+    finish_reason: str | None,
+    usage: TokenUsage | None,
+    pricing: Pricing | None,
+    request_id: str | None,
+) -> dict[str, Any]:
+    """``generation_info``: finish reason, normalised usage, cost and ids (None values dropped)."""
+    info: dict[str, Any] = {
+        "model_provider": MODEL_PROVIDER,
+        "model_name": model,
+        "finish_reason": finish_reason,
+        "id": completion_id,
+        "request_id": request_id,
+        "usage": usage.model_dump() if usage else None,
+    }
+    info = {k: v for k, v in info.items() if v is not None}
+    info.update(pricing_metadata(pricing))
+    return info
+
+
+def _completion_info(completion: Completion) -> tuple[str, dict[str, Any]]:
+    choice = completion.choices[0] if completion.choices else None
+    usage = completion.usage.normalized() if completion.usage else None
+    info = _info(
+        completion.id,
+        completion.model,
+        choice.finish_reason if choice else None,
+        usage,
+        completion.x_nanogpt_pricing,
+        completion.request_id,
+    )
+    return (choice.text if choice else ""), info
+
+
+class _StreamState:
+    """Text-completion stream bookkeeping (these chunks carry no deltas to merge, only text)."""
+
+    def __init__(self, request_id: str | None) -> None:
+        self.request_id = request_id
+        self.id: str | None = None
+        self.model: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: TokenUsage | None = None
+        self.pricing: Pricing | None = None
+
+    def add(self, chunk: Completion) -> str:
+        self.id = self.id or chunk.id
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = chunk.usage.normalized()
+        if chunk.x_nanogpt_pricing is not None:
+            self.pricing = chunk.x_nanogpt_pricing
+        choice = chunk.choices[0] if chunk.choices else None
+        if choice and choice.finish_reason:
+            self.finish_reason = choice.finish_reason
+        return choice.text if choice else ""
+
+    def last(self) -> GenerationChunk:
+        info = _info(self.id, self.model, self.finish_reason, self.usage, self.pricing, self.request_id)
+        return GenerationChunk(text="", generation_info=info)
+
+
+class NanoGPT(NanoGPTSettings, BaseLLM):
+    """NanoGPT text completions, with the same settings and NanoGPT options as ``ChatNanoGPT``.
+
+    >>> from nanogpt_integrations.langchain import NanoGPT
+    >>> NanoGPT(model="openai/gpt-3.5-turbo-instruct").invoke("Once upon a time")  # doctest: +SKIP
+    """
+
+    @property
+    def _llm_type(self) -> str:
+        return "nanogpt"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "NANOGPT_API_KEY"}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, **self._defaults()}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "nanogpt"
+        return params
+
+    def _request(
+        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[Request, bool]:
+        call_body, controls = split_kwargs(kwargs)
+        stops = stop if stop is not None else self.stop
+        if stops:
+            call_body["stop"] = stops
+        request = build_request(
+            model=str(call_body.get("model") or self.model),
+            prompt={"prompt": prompt},
+            defaults={**self._defaults(), **self.model_kwargs},
+            call_body=call_body,
+            options=self._options,
+            controls=controls,
+            extra_body=self.extra_body,
+        )
+        usage = controls.stream_usage if controls.stream_usage is not None else self.stream_usage
+        return request, usage
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        generations: list[list[Generation]] = []
+        for prompt in prompts:
+            if self.streaming:
+                generations.append([self._collect(self._stream(prompt, stop, run_manager, **kwargs))])
+                continue
+            request, _ = self._request(prompt, stop, kwargs)
+            text, info = _completion_info(
+                self._sync_client().completions(request.body, headers=request.headers)
+            )
+            generations.append([Generation(text=text, generation_info=info)])
+        return LLMResult(generations=generations, llm_output={"model_name": self.model})
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        generations: list[list[Generation]] = []
+        client = self._async_client_get()
+        for prompt in prompts:
+            if self.streaming:
+                chunks = [c async for c in self._astream(prompt, stop, run_manager, **kwargs)]
+                generations.append([self._collect(iter(chunks))])
+                continue
+            request, _ = self._request(prompt, stop, kwargs)
+            text, info = _completion_info(await client.completions(request.body, headers=request.headers))
+            generations.append([Generation(text=text, generation_info=info)])
+        return LLMResult(generations=generations, llm_output={"model_name": self.model})
+
+    @staticmethod
+    def _collect(chunks: Iterator[GenerationChunk]) -> Generation:
+        final: GenerationChunk | None = None
+        for chunk in chunks:
+            final = chunk if final is None else final + chunk
+        return Generation(
+            text=final.text if final else "", generation_info=final.generation_info if final else None
+        )
+
+    def _stream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        request, usage = self._request(prompt, stop, kwargs)
+        with self._sync_client().stream_completions(
+            request.body, headers=request.headers, include_usage=usage
+        ) as stream:
+            state = _StreamState(stream.request_id)
+            for raw in stream:
+                text = state.add(raw)
+                if text:
+                    chunk = GenerationChunk(text=text)
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+        yield state.last()
+
+    async def _astream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenerationChunk]:
+        request, usage = self._request(prompt, stop, kwargs)
+        stream = await self._async_client_get().stream_completions(
+            request.body, headers=request.headers, include_usage=usage
+        )
+        async with stream:
+            state = _StreamState(stream.request_id)
+            async for raw in stream:
+                text = state.add(raw)
+                if text:
+                    chunk = GenerationChunk(text=text)
+                    if run_manager:
+                        await run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+        yield state.last()
