@@ -248,8 +248,8 @@ def search_records(
     ``searchResults``: one record per result. ``sourcedAnswer``: the answer first (its sources in
     ``metadata["sources"]``), then one record per source. ``structured``: one record whose text is
     the JSON and whose ``metadata["structured"]`` is the parsed object. Every record carries
-    ``rank``, ``provider``, ``depth``, ``query`` and ``timestamp``; the first also carries the
-    call's ``cost`` (USD) and ``billed_by="nanogpt"`` so a callback can total it.
+    ``rank``, ``provider``, ``depth``, ``query`` and ``timestamp``; the first also carries
+    ``billed_by="nanogpt"`` and the call's ``cost`` (USD, when reported) so a callback can total it.
     """
     meta = response.metadata
     common = {
@@ -266,8 +266,9 @@ def search_records(
     for position, (kind, url, item) in enumerate(items, start=1):
         text = str(item.pop("text") or "")
         metadata = _clean({**item, "rank": position, **common})
-        if position == 1 and response.cost is not None:
-            metadata["cost"] = response.cost
+        if position == 1:
+            if response.cost is not None:
+                metadata["cost"] = response.cost
             metadata["billed_by"] = "nanogpt"
         records.append(
             SearchRecord(
