@@ -1,0 +1,78 @@
+"""``import nanogpt_integrations`` and ``nanogpt_integrations.core`` never import a framework (issue 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+FRAMEWORKS = ("langchain_core", "langchain", "llama_index")
+
+
+def run_python(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints one JSON object."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("module", ["nanogpt_integrations", "nanogpt_integrations.core"])
+def test_import_does_not_load_any_framework(module: str) -> None:
+    out = run_python(
+        f"""
+        import json, sys, importlib
+        importlib.import_module({module!r})
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in {FRAMEWORKS!r})
+        print(json.dumps({{"loaded": loaded}}))
+        """
+    )
+    assert out["loaded"] == []
+
+
+def test_client_is_reexported_lazily() -> None:
+    out = run_python(
+        """
+        import json, sys
+        import nanogpt_integrations
+        before = "nanogpt_integrations.core.client" in sys.modules
+        from nanogpt_integrations import AsyncNanoGPTClient, NanoGPTClient, NanoGPTError
+        from nanogpt_integrations.core import NanoGPTClient as Direct
+        after = "nanogpt_integrations.core.client" in sys.modules
+        frameworks = sorted(m for m in sys.modules if m.split(".")[0] in ("langchain_core", "llama_index"))
+        print(json.dumps({
+            "before": before, "after": after, "same": NanoGPTClient is Direct,
+            "error_root": issubclass(NanoGPTError, Exception),
+            "async": AsyncNanoGPTClient.__name__, "frameworks": frameworks,
+        }))
+        """
+    )
+    assert out == {
+        "before": False,
+        "after": True,
+        "same": True,
+        "error_root": True,
+        "async": "AsyncNanoGPTClient",
+        "frameworks": [],
+    }
+
+
+def test_unknown_attribute_raises_attribute_error() -> None:
+    import nanogpt_integrations
+
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        nanogpt_integrations.NoSuchThing  # noqa: B018
+
+
+def test_version_is_exposed() -> None:
+    import nanogpt_integrations
+
+    assert isinstance(nanogpt_integrations.__version__, str) and nanogpt_integrations.__version__
