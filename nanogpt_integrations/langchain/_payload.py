@@ -66,6 +66,8 @@ def split_kwargs(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], CallControl
             controls.extra_headers.update(value or {})
         elif name == "force_cache_control":
             controls.force_cache_control = value
+        elif name == "model_kwargs":
+            body.update(value or {})
         elif name not in _DROPPED:
             body[name] = value
     return body, controls
