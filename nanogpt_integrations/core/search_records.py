@@ -164,11 +164,12 @@ def plan_search(
     *,
     k: int | None = None,
     default_k: int | None = None,
+    k_name: str = "k",
     **overrides: Any,
 ) -> tuple[WebSearchRequest, int | None]:
     """The request for one call (configured options, then the per-call ones that are not None)
-    and how many records to keep (``k`` if given, else ``default_k``)."""
-    limit = check_k(k) if k is not None else default_k
+    and how many records to keep (``k`` if given, else ``default_k``; errors call it ``k_name``)."""
+    limit = check_k(k, k_name) if k is not None else default_k
     options = dict(configured)
     options.update({name: value for name, value in overrides.items() if value is not None})
     return build_search_request(query, **options), limit

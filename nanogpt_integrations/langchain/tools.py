@@ -101,7 +101,7 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
     ) -> tuple[str, list[Document]]:
         filters = _filters(depth, from_date, to_date, include_domains, exclude_domains)
         try:
-            records = self._search(query, max_results, **filters)
+            records = self._search(query, max_results, "max_results", **filters)
         except SearchParameterError as exc:
             raise ToolException(f"Invalid search: {exc}") from exc
         return _output(query, records)
@@ -119,7 +119,7 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
     ) -> tuple[str, list[Document]]:
         filters = _filters(depth, from_date, to_date, include_domains, exclude_domains)
         try:
-            records = await self._asearch(query, max_results, **filters)
+            records = await self._asearch(query, max_results, "max_results", **filters)
         except SearchParameterError as exc:
             raise ToolException(f"Invalid search: {exc}") from exc
         return _output(query, records)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from llama_index.core.schema import NodeWithScore, TextNode
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from ..core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
@@ -28,7 +28,7 @@ class WebSearch:
     def __init__(
         self,
         *,
-        api_key: str | None,
+        api_key: str | SecretStr | None,
         api_base: str | None,
         k: int | None,
         provider: SearchProvider,
@@ -66,12 +66,16 @@ class WebSearch:
         shown = {key: value for key, value in self.options.items() if value not in (None, False)}
         return f"WebSearch(k={self.k!r}, {', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
-    def search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
-        request, limit = plan_search(query, self.options, k=k, default_k=self.k, **overrides)
+    def search(
+        self, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
+    ) -> list[SearchRecord]:
+        request, limit = plan_search(query, self.options, k=k, default_k=self.k, k_name=k_name, **overrides)
         return search_records(self.clients.sync.web_search(request), request, k=limit)
 
-    async def asearch(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
-        request, limit = plan_search(query, self.options, k=k, default_k=self.k, **overrides)
+    async def asearch(
+        self, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
+    ) -> list[SearchRecord]:
+        request, limit = plan_search(query, self.options, k=k, default_k=self.k, k_name=k_name, **overrides)
         return search_records(await self.clients.async_.web_search(request), request, k=limit)
 
 

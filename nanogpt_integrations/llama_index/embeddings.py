@@ -35,6 +35,9 @@ class NanoGPTEmbedding(BaseEmbedding):
     _clients: LazyClients = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
+        if "base_url" in data:  # the name the other NanoGPT classes also accept
+            data["api_base"] = data.get("api_base") or data.pop("base_url")
+            data.pop("base_url", None)
         super().__init__(**data)
         self._clients = LazyClients(
             api_key=self.api_key,

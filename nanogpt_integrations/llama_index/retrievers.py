@@ -8,7 +8,7 @@ from typing import Any
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider
 from ._search import WebSearch, to_nodes
@@ -28,7 +28,7 @@ class NanoGPTWebSearchRetriever(BaseRetriever):
     first, then one node per source; ``structured`` one JSON node with ``metadata["structured"]``.
 
     Options are validated here, before any request; the API key defaults to ``NANOGPT_API_KEY``
-    and ``api_base`` to ``NANOGPT_BASE_URL``.
+    and ``api_base`` (alias ``base_url``) to ``NANOGPT_BASE_URL``.
 
     >>> retriever = NanoGPTWebSearchRetriever(k=5, from_date="2025-01-01")  # doctest: +SKIP
     >>> nodes = retriever.retrieve("LlamaIndex workflows")  # doctest: +SKIP
@@ -37,8 +37,9 @@ class NanoGPTWebSearchRetriever(BaseRetriever):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str | SecretStr | None = None,
         api_base: str | None = None,
+        base_url: str | None = None,
         k: int | None = None,
         provider: SearchProvider = "linkup",
         depth: SearchDepth = "standard",
@@ -56,7 +57,7 @@ class NanoGPTWebSearchRetriever(BaseRetriever):
     ) -> None:
         self._search = WebSearch(
             api_key=api_key,
-            api_base=api_base,
+            api_base=api_base or base_url,
             k=k,
             provider=provider,
             depth=depth,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from llama_index.core.tools.types import ToolMetadata
 from llama_index.core.tools.utils import create_schema_from_function
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from ..core.search_records import format_records
 from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider
@@ -41,8 +41,9 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str | SecretStr | None = None,
         api_base: str | None = None,
+        base_url: str | None = None,
         k: int | None = None,
         provider: SearchProvider = "linkup",
         depth: SearchDepth = "standard",
@@ -58,7 +59,7 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
     ) -> None:
         self._search = WebSearch(
             api_key=api_key,
-            api_base=api_base,
+            api_base=api_base or base_url,
             k=k,
             provider=provider,
             depth=depth,
@@ -106,6 +107,7 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
         records = self._search.search(
             query,
             max_results,
+            "max_results",
             **_filters(depth, from_date, to_date, include_domains, exclude_domains),
         )
         return _render(query, records)
@@ -127,6 +129,7 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
         records = await self._search.asearch(
             query,
             max_results,
+            "max_results",
             **_filters(depth, from_date, to_date, include_domains, exclude_domains),
         )
         return _render(query, records)
