@@ -84,6 +84,21 @@ FALLBACK_CONTEXT_WINDOW = 32_768
 _warned_catalogue: set[str] = set()
 
 
+class _Clients:
+    """The lazily created core clients; copies and pickles start empty (connections are not state)."""
+
+    def __init__(self) -> None:
+        self.sync: NanoGPTClient | None = None
+        self.aio: AsyncNanoGPTClient | None = None
+        self.lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Clients:
+        return _Clients()
+
+    def __reduce__(self) -> tuple[type[_Clients], tuple[()]]:
+        return (_Clients, ())
+
+
 class NanoGPTLLM(FunctionCallingLLM):
     """NanoGPT chat models in LlamaIndex: query engines, agents, tools, structured output.
 
@@ -135,11 +150,9 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _options: NanoGPTOptions = PrivateAttr()
-    _client: NanoGPTClient | None = PrivateAttr(default=None)
-    _aclient: AsyncNanoGPTClient | None = PrivateAttr(default=None)
+    _clients: _Clients = PrivateAttr(default_factory=_Clients)
     _info: ModelInfo | None = PrivateAttr(default=None)
     _info_loaded: bool = PrivateAttr(default=False)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(
         self,
@@ -162,6 +175,13 @@ class NanoGPTLLM(FunctionCallingLLM):
     def class_name(cls) -> str:
         return "NanoGPT_LLM"
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling re-runs ``__init__`` from the public fields; keep the key it cannot see."""
+        super().__setstate__(state)
+        key = (state.get("__pydantic_private__") or {}).get("_api_key")
+        if key is not None:
+            self._api_key = key
+
     # -- clients and catalogue -------------------------------------------------------------------
 
     def _client_kwargs(self) -> dict[str, Any]:
@@ -176,20 +196,22 @@ class NanoGPTLLM(FunctionCallingLLM):
     @property
     def client(self) -> NanoGPTClient:
         """The sync core client (created on first use)."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = NanoGPTClient(**self._client_kwargs())
-        return self._client
+        clients = self._clients
+        if clients.sync is None:
+            with clients.lock:
+                if clients.sync is None:
+                    clients.sync = NanoGPTClient(**self._client_kwargs())
+        return clients.sync
 
     @property
     def async_client(self) -> AsyncNanoGPTClient:
         """The async core client; it keeps one connection pool per event loop."""
-        if self._aclient is None:
-            with self._lock:
-                if self._aclient is None:
-                    self._aclient = AsyncNanoGPTClient(**self._client_kwargs())
-        return self._aclient
+        clients = self._clients
+        if clients.aio is None:
+            with clients.lock:
+                if clients.aio is None:
+                    clients.aio = AsyncNanoGPTClient(**self._client_kwargs())
+        return clients.aio
 
     def _catalogue_failed(self, exc: NanoGPTError) -> None:
         key = f"{self.api_base}|{self.model}"

@@ -429,3 +429,14 @@ def test_token_counting_handler_sees_server_usage(
 def test_start_event_payload_has_no_key(make_llm: Factory) -> None:
     llm = make_llm(api_key="sk-nano-very-secret", context_window=1000, is_function_calling_model=True)
     assert "sk-nano-very-secret" not in json.dumps(llm.to_payload())
+
+
+def test_copies_and_pickles_work_and_keep_the_key(make_llm: Factory, emulator: NanoGPTEmulator) -> None:
+    import copy
+    import pickle
+
+    llm = make_llm(api_key="copied-key", context_window=1000, is_function_calling_model=True)
+    llm.chat(USER_HI)
+    for clone in (copy.deepcopy(llm), pickle.loads(pickle.dumps(llm)), llm.model_copy()):
+        assert clone.chat(USER_HI).message.content == "Hello! You said: Hi there"
+        assert emulator.last_request("/chat/completions").headers["authorization"] == "Bearer copied-key"
