@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.rate_limiters import BaseRateLimiter
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
@@ -468,3 +469,28 @@ def test_load_profile(emulator: NanoGPTEmulator) -> None:
     assert profile is not None and profile.get("max_input_tokens")
     assert chat(emulator, model="openai/gpt-4o-mini").profile == profile  # no I/O: already in memory
     assert json.dumps(profile)
+
+
+# -- LangChain plumbing the base class provides ------------------------------------------------------
+
+
+class _CountingLimiter(BaseRateLimiter):
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    def acquire(self, *, blocking: bool = True) -> bool:
+        self.acquired += 1
+        return True
+
+    async def aacquire(self, *, blocking: bool = True) -> bool:
+        self.acquired += 1
+        return True
+
+
+async def test_rate_limiter_is_consulted(emulator: NanoGPTEmulator) -> None:
+    limiter = _CountingLimiter()
+    model = chat(emulator, rate_limiter=limiter)
+    model.invoke("one")
+    await model.ainvoke("two")
+    list(model.stream("three"))
+    assert limiter.acquired == 3
