@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from nanogpt_integrations.langchain import NanoGPTEmbeddings
@@ -14,8 +16,8 @@ KEY = "test-key-for-the-emulator"
 TEXTS = ["alpha", "beta", "gamma", "delta", "epsilon"]
 
 
-def _embeddings(emulator: NanoGPTEmulator, **kwargs: object) -> NanoGPTEmbeddings:
-    return NanoGPTEmbeddings(api_key=KEY, base_url=emulator.base_url, **kwargs)  # type: ignore[arg-type]
+def _embeddings(emulator: NanoGPTEmulator, **kwargs: Any) -> NanoGPTEmbeddings:
+    return NanoGPTEmbeddings(api_key=KEY, base_url=emulator.base_url, **kwargs)
 
 
 def _bodies(emulator: NanoGPTEmulator) -> list[dict[str, object]]:

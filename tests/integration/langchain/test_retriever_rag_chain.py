@@ -34,6 +34,10 @@ def _numbered(docs: list[Document]) -> str:
     )
 
 
+def _prompt_inputs(x: dict[str, Any]) -> dict[str, str]:
+    return {"sources": _numbered(x["docs"]), "question": x["question"]}
+
+
 def _cite(result: dict[str, Any]) -> dict[str, Any]:
     numbers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])})
     return {**result, "cited": [result["docs"][n - 1].metadata["url"] for n in numbers]}
@@ -42,12 +46,7 @@ def _cite(result: dict[str, Any]) -> dict[str, Any]:
 def _chain(emulator: NanoGPTEmulator) -> Runnable[str, dict[str, Any]]:
     retriever = NanoGPTWebSearchRetriever(api_key=KEY, base_url=emulator.base_url, k=3)
     model = ChatNanoGPT(model="openai/gpt-4o-mini", api_key=KEY, base_url=emulator.base_url, temperature=0)
-    answer = (
-        RunnableLambda(lambda x: {"sources": _numbered(x["docs"]), "question": x["question"]})
-        | PROMPT
-        | model
-        | StrOutputParser()
-    )
+    answer = RunnableLambda(_prompt_inputs) | PROMPT | model | StrOutputParser()
     return (
         RunnableParallel(docs=retriever, question=RunnablePassthrough())
         | RunnablePassthrough.assign(answer=answer)

@@ -79,7 +79,7 @@ def test_bad_arguments_are_rejected_by_the_schema(args: dict[str, Any], param: s
 
 
 def test_schema_parses_dates() -> None:
-    parsed = NanoGPTWebSearchInput(query="q", from_date="2025-01-02")  # type: ignore[arg-type]
+    parsed = NanoGPTWebSearchInput.model_validate({"query": "q", "from_date": "2025-01-02"})
     assert parsed.from_date == dt.date(2025, 1, 2)
 
 
