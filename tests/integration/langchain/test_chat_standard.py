@@ -73,6 +73,7 @@ def _fake_get(url: Any, *args: Any, **kwargs: Any) -> httpx.Response:
 @pytest.fixture(autouse=True)
 def _local_media(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(httpx, "get", _fake_get)
+    monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "nanogpt-integrations-tests (local media stand-ins)")
 
 
 @pytest.fixture(autouse=True)
