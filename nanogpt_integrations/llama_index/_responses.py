@@ -73,15 +73,19 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
             info["reasoning_details"] = list(turn.reasoning_details)
         tokens = turn.usage.reasoning_tokens if turn.usage and turn.usage.reasoning_tokens else None
         blocks.append(
-            ThinkingBlock(content=turn.reasoning or None, num_tokens=tokens, additional_information=info)
+            ThinkingBlock.model_construct(
+                content=turn.reasoning or None, num_tokens=tokens, additional_information=info
+            )
         )
     if turn.content or not turn.tool_calls:
-        blocks.append(TextBlock(text=turn.content))
+        blocks.append(TextBlock.model_construct(text=turn.content))
     blocks.extend(tool_call_blocks(turn.tool_calls))
     kwargs: dict[str, Any] = {}
     if turn.tool_calls:
         kwargs["tool_calls"] = _wire_tool_calls(turn)
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+    # model_construct: every value is built here from typed core objects, so validation would
+    # only cost time on each stream chunk.
+    return ChatMessage.model_construct(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
 
 
 def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
@@ -123,8 +127,12 @@ class ChatStreamState:
         kwargs = _response_kwargs(turn)
         if delta.reasoning:
             kwargs["thinking_delta"] = delta.reasoning
-        return ChatResponse(
-            message=turn_to_message(turn), delta=delta.content, raw=chunk, additional_kwargs=kwargs
+        return ChatResponse.model_construct(
+            message=turn_to_message(turn),
+            delta=delta.content,
+            raw=chunk,
+            additional_kwargs=kwargs,
+            logprobs=None,
         )
 
 

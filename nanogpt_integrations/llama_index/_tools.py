@@ -75,7 +75,10 @@ def parse_arguments(arguments: str | dict[str, Any] | None) -> dict[str, Any]:
 
 def tool_call_blocks(calls: Sequence[ToolCallResult]) -> list[ToolCallBlock]:
     """Core tool calls → ``ToolCallBlock`` s (arguments kept as the raw JSON text)."""
-    return [ToolCallBlock(tool_call_id=c.id, tool_name=c.name, tool_kwargs=c.arguments) for c in calls]
+    return [
+        ToolCallBlock.model_construct(tool_call_id=c.id, tool_name=c.name, tool_kwargs=c.arguments)
+        for c in calls
+    ]
 
 
 def _legacy_calls(message: ChatMessage) -> list[ToolSelection]:
