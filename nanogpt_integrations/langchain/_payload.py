@@ -21,8 +21,8 @@ OPTION_NAMES: frozenset[str] = frozenset(NanoGPTOptions.field_names())
 _CONTROL_NAMES = frozenset(
     {"stream_usage", "cache_control", "extra_body", "extra_headers", "force_cache_control"}
 )
-#: Kwargs LangChain may pass that must never reach the wire.
-_DROPPED = frozenset({"stream", "stream_options"})
+#: Kwargs LangChain may pass that must never reach the wire (the core sets the stream fields).
+_DROPPED = frozenset({"stream"})
 
 
 @dataclass
@@ -68,6 +68,11 @@ def split_kwargs(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], CallControl
             controls.force_cache_control = value
         elif name == "model_kwargs":
             body.update(value or {})
+        elif name == "stream_options":
+            # OpenAI-style spelling of stream_usage; an explicit stream_usage kwarg wins.
+            include = (value or {}).get("include_usage")
+            if include is not None and "stream_usage" not in kwargs:
+                controls.stream_usage = bool(include)
         elif name not in _DROPPED:
             body[name] = value
     return body, controls

@@ -121,6 +121,15 @@ class NanoGPTSettings(BaseModel):
                     self._async_client = AsyncNanoGPTClient(**self._client_kwargs())
         return self._async_client
 
+    @property
+    def lc_attributes(self) -> dict[str, Any]:
+        """Option objects serialise as plain dicts, so ``dumpd``/``load`` round-trip them."""
+        return {
+            name: value.model_dump(exclude_none=True)
+            for name in ("web_search", "provider", "prompt_caching", "reasoning")
+            if isinstance(value := getattr(self, name), BaseModel)
+        }
+
     def _defaults(self) -> dict[str, Any]:
         """Sampling fields that are set, as body fields."""
         values = {name: getattr(self, name) for name in _SAMPLING}

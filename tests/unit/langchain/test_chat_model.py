@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableBinding, RunnableSequence
 from pydantic import BaseModel
 
-from nanogpt_integrations.core import ModelCatalogue
+from nanogpt_integrations.core import ModelCatalogue, WebSearchOptions
 from nanogpt_integrations.langchain import ChatNanoGPT, NanoGPT
 from nanogpt_integrations.langchain._profile import remember_catalogue
 
@@ -140,3 +140,38 @@ def test_structured_output_binds(method: str, expected: dict[str, Any]) -> None:
         got = bound.kwargs[key]
         assert {k: got[k] for k in value} == value if isinstance(value, dict) else got == value
     assert bound.kwargs["ls_structured_output_format"]["schema"] is Joke
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+def test_option_objects_round_trip() -> None:
+    model = ChatNanoGPT(
+        model="m",
+        api_key="k",
+        web_search=WebSearchOptions(provider="exa", depth="deep"),
+        provider={"order": ["a"]},
+        reasoning={"exclude": True},
+        prompt_caching=True,
+    )
+    data = dumpd(model)
+    assert data["kwargs"]["web_search"] == {"enabled": True, "provider": "exa", "depth": "deep"}
+    revived = load(
+        data,
+        valid_namespaces=["nanogpt_integrations"],
+        allowed_objects=[ChatNanoGPT],
+        secrets_map={"NANOGPT_API_KEY": "k"},
+    )
+    assert revived.web_search == model.web_search
+    assert revived.provider == model.provider
+    assert revived.reasoning == model.reasoning
+    assert revived.prompt_caching is True
+
+
+def test_stream_options_spelling_maps_to_stream_usage() -> None:
+    from nanogpt_integrations.langchain._payload import split_kwargs
+
+    assert split_kwargs({"stream_options": {"include_usage": False}})[1].stream_usage is False
+    assert (
+        split_kwargs({"stream_options": {"include_usage": False}, "stream_usage": True})[1].stream_usage
+        is True
+    )
+    assert "stream_options" not in split_kwargs({"stream_options": {"include_usage": True}})[0]
