@@ -440,3 +440,47 @@ def test_copies_and_pickles_work_and_keep_the_key(make_llm: Factory, emulator: N
     for clone in (copy.deepcopy(llm), pickle.loads(pickle.dumps(llm)), llm.model_copy()):
         assert clone.chat(USER_HI).message.content == "Hello! You said: Hi there"
         assert emulator.last_request("/chat/completions").headers["authorization"] == "Bearer copied-key"
+
+
+def test_multimodal_blocks_reach_the_server(make_llm: Factory, emulator: NanoGPTEmulator) -> None:
+    from llama_index.core.base.llms.types import AudioBlock, DocumentBlock, ImageBlock
+
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73"
+        "000000164944415478da63fccfc0c0c0c0c0c4c0c0c0c0c000000d1d0103a6c29be90000000049454e44ae426082"
+    )
+    message = ChatMessage(
+        role="user",
+        blocks=[
+            TextBlock(text="What are these?"),
+            ImageBlock(image=png),
+            ImageBlock(url="https://example.com/cat.png"),
+            DocumentBlock(data=b"%PDF-1.4 tiny", title="a.pdf", document_mimetype="application/pdf"),
+            AudioBlock(audio=b"RIFF0000WAVEfmt ", format="wav"),
+        ],
+    )
+    response = make_llm().chat([message])
+    assert response.message.content == "Hello! You said: What are these? [2 images, 1 file, 1 audio]"
+    parts = emulator.last_request("/chat/completions").body["messages"][0]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url", "image_url", "file", "input_audio"]
+
+
+def test_lazy_top_level_import() -> None:
+    import nanogpt_integrations
+
+    assert nanogpt_integrations.NanoGPTLLM is NanoGPTLLM
+
+
+def test_structured_predict_events(make_llm: Factory, collector: Collector) -> None:
+    from llama_index.core.prompts import PromptTemplate
+    from pydantic import BaseModel
+
+    class City(BaseModel):
+        name: str
+
+    city = make_llm().structured_predict(City, PromptTemplate("Name a city: {hint}"), hint="Paris")
+    assert isinstance(city, City)
+    names = [e for e in collector.events if e.startswith("LLM")]
+    assert names[0] == "LLMStructuredPredictStartEvent"
+    assert names[-1] == "LLMStructuredPredictEndEvent"
+    assert "LLMChatStartEvent" in names
