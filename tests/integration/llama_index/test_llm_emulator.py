@@ -484,3 +484,27 @@ def test_structured_predict_events(make_llm: Factory, collector: Collector) -> N
     assert names[0] == "LLMStructuredPredictStartEvent"
     assert names[-1] == "LLMStructuredPredictEndEvent"
     assert "LLMChatStartEvent" in names
+
+
+@pytest.mark.parametrize("fault", [Fault.error_frame(after_chunks=2), Fault.eof_without_done(after_chunks=2)])
+def test_broken_streams_raise_instead_of_truncating(
+    make_llm: Factory, emulator: NanoGPTEmulator, fault: Fault
+) -> None:
+    from nanogpt_integrations.core import StreamError
+
+    emulator.inject(fault)
+    received: list[str] = []
+    with pytest.raises(StreamError):
+        for response in make_llm(max_retries=3).stream_chat(USER_HI):
+            received.append(response.delta or "")
+    assert len(chat_requests(emulator)) == 1
+    assert "".join(received) != "Hello! You said: Hi there"
+
+
+async def test_broken_async_stream_raises(make_llm: Factory, emulator: NanoGPTEmulator) -> None:
+    from nanogpt_integrations.core import StreamError
+
+    emulator.inject(Fault.error_frame(after_chunks=1))
+    with pytest.raises(StreamError):
+        async for _ in await make_llm().astream_chat(USER_HI):
+            pass
