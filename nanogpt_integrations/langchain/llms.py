@@ -6,6 +6,7 @@ Usage and the server-reported cost are in each generation's ``generation_info``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -159,17 +160,19 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
-        generations: list[list[Generation]] = []
-        client = self._async_client_get()
-        for prompt in prompts:
+        """One request per prompt, sent concurrently."""
+
+        async def one(prompt: str) -> list[Generation]:
             if self.streaming:
                 chunks = [c async for c in self._astream(prompt, stop, run_manager, **kwargs)]
-                generations.append([self._collect(iter(chunks))])
-                continue
+                return [self._collect(iter(chunks))]
             request, _ = self._request(prompt, stop, kwargs)
-            text, info = _completion_info(await client.completions(request.body, headers=request.headers))
-            generations.append([Generation(text=text, generation_info=info)])
-        return LLMResult(generations=generations, llm_output={"model_name": self.model})
+            completion = await self._async_client_get().completions(request.body, headers=request.headers)
+            text, info = _completion_info(completion)
+            return [Generation(text=text, generation_info=info)]
+
+        generations = await asyncio.gather(*(one(p) for p in prompts))
+        return LLMResult(generations=list(generations), llm_output={"model_name": self.model})
 
     @staticmethod
     def _collect(chunks: Iterator[GenerationChunk]) -> Generation:

@@ -75,3 +75,9 @@ def test_errors_surface(emulator: NanoGPTEmulator) -> None:
     emulator.inject(Fault.http_status(400, message="no such model"), path="/completions")
     with pytest.raises(BadRequestError):
         llm(emulator).invoke("x")
+
+
+async def test_abatch_keeps_order(emulator: NanoGPTEmulator) -> None:
+    results = await llm(emulator).abatch(["one", "two", "three"])
+    assert results == ["Hello! You said: one", "Hello! You said: two", "Hello! You said: three"]
+    assert len([r for r in emulator.requests if r.path.endswith("/completions")]) == 3
