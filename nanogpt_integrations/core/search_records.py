@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
     "LLM_HIDDEN_METADATA_KEYS",
     "SEARCH_OPTION_NAMES",
+    "SOFYA_MAX_RESULTS",
     "LazyClients",
     "SearchParameterError",
     "SearchRecord",
@@ -43,6 +44,9 @@ __all__ = [
 
 #: A cheap, widely available model that accepts ``dimensions`` (reference §12).
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+
+#: Sofya's ``maxResults`` upper bound (reference §10); other providers return their own count.
+SOFYA_MAX_RESULTS = 20
 
 #: The options a search accepts besides the query (the fields of :class:`WebSearchRequest`).
 SEARCH_OPTION_NAMES: tuple[str, ...] = (
@@ -172,6 +176,8 @@ def plan_search(
     limit = check_k(k, k_name) if k is not None else default_k
     options = dict(configured)
     options.update({name: value for name, value in overrides.items() if value is not None})
+    if limit is not None and options.get("provider") == "sofya":
+        options["max_results"] = min(limit, SOFYA_MAX_RESULTS)  # the only provider that takes a count
     return build_search_request(query, **options), limit
 
 

@@ -138,6 +138,18 @@ def test_non_linkup_provider_snippets(emulator: NanoGPTEmulator) -> None:
     assert docs[0].metadata["cost"] == 0.008
 
 
+def test_sofya_is_asked_for_k_results(emulator: NanoGPTEmulator) -> None:
+    docs = _retriever(emulator, provider="sofya", k=3).invoke("open data portals")
+    assert emulator.last_request("/web").body == {
+        "query": "open data portals",
+        "provider": "sofya",
+        "depth": "standard",
+        "outputType": "searchResults",
+        "maxResults": 3,
+    }
+    assert len(docs) == 3
+
+
 def test_sourced_answer_documents(emulator: NanoGPTEmulator) -> None:
     docs = _retriever(emulator, output_type="sourcedAnswer").invoke("capital of France")
     assert emulator.last_request("/web").body["outputType"] == "sourcedAnswer"

@@ -158,6 +158,15 @@ def test_plan_search_per_call_values_override_configured_ones_unless_none() -> N
         plan_search("q", configured, to_date="2024-12-31")
 
 
+def test_plan_search_asks_sofya_for_k_results_capped_at_its_limit() -> None:
+    request, limit = plan_search("q", {"provider": "sofya"}, k=5)
+    assert (request.to_wire()["maxResults"], limit) == (5, 5)
+    request, limit = plan_search("q", {"provider": "sofya"}, k=50)
+    assert (request.to_wire()["maxResults"], limit) == (20, 50)
+    assert "maxResults" not in plan_search("q", {"provider": "linkup"}, k=5)[0].to_wire()
+    assert "maxResults" not in plan_search("q", {"provider": "sofya"})[0].to_wire()
+
+
 # -- records -----------------------------------------------------------------------------------
 
 
