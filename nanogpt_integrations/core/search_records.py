@@ -290,8 +290,10 @@ def search_records(
 
 
 def format_records(records: Sequence[SearchRecord]) -> str:
-    """Numbered, readable text for an agent: title, URL and text of each record."""
+    """Readable text for an agent: an answer or structured result as is, then each result or
+    source numbered from 1 with its title, URL and text."""
     blocks: list[str] = []
+    number = 0
     for record in records:
         meta = record.metadata
         kind = meta.get("type")
@@ -301,7 +303,8 @@ def format_records(records: Sequence[SearchRecord]) -> str:
         if kind == "structured":
             blocks.append(f"Structured result:\n{record.text}")
             continue
-        head = f"[{record.rank}] {meta.get('title') or meta.get('url') or 'Untitled'}"
+        number += 1
+        head = f"[{number}] {meta.get('title') or meta.get('url') or 'Untitled'}"
         lines = [head]
         if meta.get("url"):
             lines.append(f"URL: {meta['url']}")

@@ -303,6 +303,18 @@ def test_format_records_is_numbered_with_titles_urls_and_text() -> None:
     assert format_records([answer]) == "Answer: 42"
 
 
+def test_format_records_numbers_sources_after_the_answer_from_one() -> None:
+    data = {"answer": "Paris.", "sources": [{"name": "Wiki", "url": "https://w.org", "snippet": "Paris ..."}]}
+    request = WebSearchRequest(query="q", output_type="sourcedAnswer")
+    text = format_records(search_records(_response(data, outputType="sourcedAnswer"), request))
+    assert text == "Answer: Paris.\n\n[1] Wiki\nURL: https://w.org\nParis ..."
+    structured = WebSearchRequest(
+        query="q", output_type="structured", structured_output_schema={"type": "object"}
+    )
+    text = format_records(search_records(_response({"a": 1}, outputType="structured"), structured))
+    assert text == 'Structured result:\n{\n  "a": 1\n}'
+
+
 def test_lazy_clients_are_built_once_on_first_use_and_hide_the_key() -> None:
     clients = LazyClients(api_key=SecretStr("sk-very-secret"), base_url="http://127.0.0.1:9/api/v1")
     assert clients._sync is None
