@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.utils import from_env, secret_from_env
@@ -33,6 +34,47 @@ _SAMPLING = (
     "min_p",
     "repetition_penalty",
 )
+
+
+class _Clients:
+    """The core clients of one settings object, built on first use.
+
+    Copies start empty (a connection pool is never copied or pickled), and a change of key, URL,
+    timeout, retries or headers builds new clients instead of reusing stale ones.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._sync: NanoGPTClient | None = None
+        self._async: AsyncNanoGPTClient | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Clients:
+        return _Clients()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def _reset_if_changed(self, key: tuple[Any, ...]) -> None:
+        if key != self._key:
+            self._key, self._sync, self._async = key, None, None
+
+    def sync(self, key: tuple[Any, ...], kwargs: Callable[[], dict[str, Any]]) -> NanoGPTClient:
+        with self._lock:
+            self._reset_if_changed(key)
+            if self._sync is None:
+                self._sync = NanoGPTClient(**kwargs())
+            return self._sync
+
+    def async_(self, key: tuple[Any, ...], kwargs: Callable[[], dict[str, Any]]) -> AsyncNanoGPTClient:
+        with self._lock:
+            self._reset_if_changed(key)
+            if self._async is None:
+                self._async = AsyncNanoGPTClient(**kwargs())
+            return self._async
 
 
 class NanoGPTSettings(BaseModel):
@@ -85,18 +127,19 @@ class NanoGPTSettings(BaseModel):
     reasoning_effort: str | None = None
     reasoning: ReasoningOptions | None = None
 
-    _options: NanoGPTOptions = PrivateAttr(default_factory=NanoGPTOptions)
-    _client: NanoGPTClient | None = PrivateAttr(default=None)
-    _async_client: AsyncNanoGPTClient | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _clients: _Clients = PrivateAttr(default_factory=lambda: _Clients())
 
     @model_validator(mode="after")
     def _validate_options(self) -> Self:
         """Check every NanoGPT option now (conflicting suffixes, bad values), not at the first call."""
-        self._options = NanoGPTOptions(**{name: getattr(self, name) for name in NanoGPTOptions.field_names()})
+        self._nanogpt_options()
         return self
 
-    # -- clients (created lazily, one per instance, never serialised) ------------------------------
+    def _nanogpt_options(self) -> NanoGPTOptions:
+        """The validated core options object for the current field values."""
+        return NanoGPTOptions(**{name: getattr(self, name) for name in NanoGPTOptions.field_names()})
+
+    # -- clients (created lazily, rebuilt if the connection settings change, never serialised) -----
 
     def _client_kwargs(self) -> dict[str, Any]:
         return {
@@ -107,19 +150,16 @@ class NanoGPTSettings(BaseModel):
             "default_headers": self.default_headers,
         }
 
+    def _client_key(self) -> tuple[Any, ...]:
+        secret = self.api_key.get_secret_value() if self.api_key else None
+        headers = tuple(sorted((self.default_headers or {}).items()))
+        return (secret, self.base_url, self.timeout, self.max_retries, headers)
+
     def _sync_client(self) -> NanoGPTClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = NanoGPTClient(**self._client_kwargs())
-        return self._client
+        return self._clients.sync(self._client_key(), self._client_kwargs)
 
     def _async_client_get(self) -> AsyncNanoGPTClient:
-        if self._async_client is None:
-            with self._lock:
-                if self._async_client is None:
-                    self._async_client = AsyncNanoGPTClient(**self._client_kwargs())
-        return self._async_client
+        return self._clients.async_(self._client_key(), self._client_kwargs)
 
     @property
     def lc_attributes(self) -> dict[str, Any]:

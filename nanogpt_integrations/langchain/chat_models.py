@@ -134,7 +134,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
             prompt={"messages": convert_messages(messages)},
             defaults={**self._defaults(), **self.model_kwargs},
             call_body=call_body,
-            options=self._options,
+            options=self._nanogpt_options(),
             controls=controls,
             extra_body=self.extra_body,
             force_cache_control=self.force_cache_control,

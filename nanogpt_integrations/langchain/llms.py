@@ -127,7 +127,7 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
             prompt={"prompt": prompt},
             defaults={**self._defaults(), **self.model_kwargs},
             call_body=call_body,
-            options=self._options,
+            options=self._nanogpt_options(),
             controls=controls,
             extra_body=self.extra_body,
         )

@@ -175,3 +175,23 @@ def test_stream_options_spelling_maps_to_stream_usage() -> None:
         is True
     )
     assert "stream_options" not in split_kwargs({"stream_options": {"include_usage": True}})[0]
+
+
+def test_copies_never_share_or_copy_a_pool() -> None:
+    import copy
+    import pickle
+
+    model = ChatNanoGPT(model="m", api_key="k", base_url="http://127.0.0.1:9/a/api/v1")
+    client = model._sync_client()
+    assert model._sync_client() is client
+    assert copy.deepcopy(model)._sync_client() is not client
+    assert pickle.loads(pickle.dumps(model))._sync_client() is not client
+    moved = model.model_copy(update={"base_url": "http://127.0.0.1:9/b/api/v1"})
+    assert moved._sync_client().base_url == "http://127.0.0.1:9/b/api/v1"
+    assert model._sync_client().base_url == "http://127.0.0.1:9/a/api/v1"
+
+
+def test_options_follow_field_changes() -> None:
+    model = ChatNanoGPT(model="m", api_key="k").model_copy(update={"routing": "price"})
+    request, _ = model._request([HumanMessage("hi")], None, {})
+    assert request.model == "m:price"
