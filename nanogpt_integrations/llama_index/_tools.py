@@ -28,17 +28,24 @@ __all__ = [
 _NAMED_CHOICES = ("auto", "none", "required")
 
 
-def tool_to_wire(tool: BaseTool) -> dict[str, Any]:
-    """A LlamaIndex tool → ``{"type": "function", "function": {name, description, parameters}}``."""
+def tool_to_wire(tool: BaseTool, *, strict: bool = False) -> dict[str, Any]:
+    """A LlamaIndex tool → ``{"type": "function", "function": {name, description, parameters}}``.
+
+    ``strict`` adds ``strict: true`` and closes the schema (``additionalProperties: false``).
+    """
     meta = tool.metadata
-    function: dict[str, Any] = {"name": meta.get_name(), "parameters": meta.get_parameters_dict()}
+    parameters = dict(meta.get_parameters_dict())
+    function: dict[str, Any] = {"name": meta.get_name(), "parameters": parameters}
     if meta.description:
         function["description"] = meta.description
+    if strict:
+        function["strict"] = True
+        parameters["additionalProperties"] = False
     return {"type": "function", "function": function}
 
 
-def tools_to_wire(tools: Sequence[BaseTool]) -> list[dict[str, Any]]:
-    return [tool_to_wire(t) for t in tools]
+def tools_to_wire(tools: Sequence[BaseTool], *, strict: bool = False) -> list[dict[str, Any]]:
+    return [tool_to_wire(t, strict=strict) for t in tools]
 
 
 def tool_choice_to_wire(choice: str | dict[str, Any] | None, *, tool_required: bool = False) -> Any:

@@ -82,6 +82,7 @@ DEFAULT_MODEL = "openai/gpt-4o-mini"
 #: Used when the catalogue cannot be reached or has no ``context_length`` for the model.
 FALLBACK_CONTEXT_WINDOW = 32_768
 _warned_catalogue: set[str] = set()
+_OPTION_ORDER = tuple(sorted(OPTION_NAMES))
 
 
 class _Clients:
@@ -150,6 +151,7 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _options: NanoGPTOptions = PrivateAttr()
+    _options_source: tuple[Any, ...] = PrivateAttr(default=())
     _clients: _Clients = PrivateAttr(default_factory=_Clients)
     _info: ModelInfo | None = PrivateAttr(default=None)
     _info_loaded: bool = PrivateAttr(default=False)
@@ -169,7 +171,7 @@ class NanoGPTLLM(FunctionCallingLLM):
             env = os.environ.get("NANOGPT_API_KEY")
             api_key = env or None
         self._api_key = api_key if isinstance(api_key, SecretStr) or api_key is None else SecretStr(api_key)
-        self._options = NanoGPTOptions(**{name: getattr(self, name) for name in OPTION_NAMES})
+        self._current_options()  # validate the NanoGPT options now, not at the first request
 
     @classmethod
     def class_name(cls) -> str:
@@ -265,10 +267,18 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     # -- request building ------------------------------------------------------------------------
 
+    def _current_options(self) -> NanoGPTOptions:
+        """The validated NanoGPT options, rebuilt when an option field was reassigned."""
+        values = tuple(getattr(self, name) for name in _OPTION_ORDER)
+        if values != self._options_source:
+            self._options = NanoGPTOptions(**dict(zip(_OPTION_ORDER, values, strict=True)))
+            self._options_source = values
+        return self._options
+
     def _settings(self) -> RequestSettings:
         return RequestSettings(
             model=self.model,
-            options=self._options,
+            options=self._current_options(),
             temperature=self.temperature,
             max_tokens=self.max_tokens,
             additional_kwargs=self.additional_kwargs,
@@ -420,19 +430,21 @@ class NanoGPTLLM(FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         tool_required: bool = False,
         tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Messages plus wire ``tools`` / ``tool_choice`` (``tool_required`` → ``"required"``).
 
         ``allow_parallel_tool_calls`` only trims the reply to one call afterwards; the wire
-        ``parallel_tool_calls`` comes from the instance setting (None = not sent).
+        ``parallel_tool_calls`` comes from the instance setting (None = not sent). ``strict=True``
+        marks each function ``strict`` (OpenAI-style schema adherence).
         """
         messages = list(chat_history or [])
         if isinstance(user_msg, str):
             messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
         elif user_msg is not None:
             messages.append(user_msg)
-        wire_tools = tools_to_wire(tools)
+        wire_tools = tools_to_wire(tools, strict=bool(strict))
         return {
             "messages": messages,
             "tools": wire_tools or None,

@@ -508,3 +508,12 @@ async def test_broken_async_stream_raises(make_llm: Factory, emulator: NanoGPTEm
     with pytest.raises(StreamError):
         async for _ in await make_llm().astream_chat(USER_HI):
             pass
+
+
+def test_reassigned_options_apply_to_the_next_request(make_llm: Factory, emulator: NanoGPTEmulator) -> None:
+    llm = make_llm(provider="novita")
+    llm.provider = "deepinfra"
+    llm.billing_mode = "paygo"
+    llm.chat(USER_HI)
+    req = emulator.last_request("/chat/completions")
+    assert (req.headers["x-provider"], req.headers["x-billing-mode"]) == ("deepinfra", "paygo")

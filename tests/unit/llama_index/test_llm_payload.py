@@ -253,3 +253,10 @@ def test_json_schema_response_format() -> None:
     assert fmt["type"] == "json_schema"
     assert fmt["json_schema"]["name"] == "Person"
     assert fmt["json_schema"]["schema"]["required"] == ["name", "age"]
+
+
+def test_strict_tools_close_the_schema() -> None:
+    wire = tool_to_wire(FunctionTool.from_defaults(fn=multiply), strict=True)
+    assert wire["function"]["strict"] is True
+    assert wire["function"]["parameters"]["additionalProperties"] is False
+    assert "strict" not in tool_to_wire(FunctionTool.from_defaults(fn=multiply))["function"]
