@@ -223,10 +223,14 @@ def _result_item(result: WebSearchResult) -> tuple[str, dict[str, Any]]:
     return text, meta
 
 
-def _items(response: WebSearchResponse) -> list[tuple[str, str | None, dict[str, Any]]]:
-    """``(kind, url, metadata-with-text)`` per output type, in the order they are returned."""
+def _items(response: WebSearchResponse, output_type: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """``(kind, url, metadata-with-text)`` for the output type asked for, in the order returned.
+
+    The request's output type decides how ``data`` is read, so a structured object that happens to
+    have an ``answer`` key is not mistaken for a sourced answer.
+    """
     items: list[tuple[str, str | None, dict[str, Any]]] = []
-    answer = response.sourced_answer()
+    answer = response.sourced_answer() if output_type == "sourcedAnswer" else None
     if answer is not None:
         sources = [_clean({"title": s.name, "url": s.url, "snippet": s.text or None}) for s in answer.sources]
         items.append(("answer", None, {"text": answer.answer, "type": "answer", "sources": sources}))
@@ -234,7 +238,7 @@ def _items(response: WebSearchResponse) -> list[tuple[str, str | None, dict[str,
             meta = {"title": source.name, "url": source.url, "source": source.url, "type": "source"}
             items.append(("source", source.url, {"text": source.text, **meta}))
         return items
-    if response.output_type == "structured" or not isinstance(response.data, list):
+    if output_type != "searchResults":
         if response.data is None:
             return items
         parsed = response.structured()
@@ -265,7 +269,7 @@ def search_records(
         "query": request.query,
         "timestamp": meta.get("timestamp"),
     }
-    items = _items(response)
+    items = _items(response, request.output_type)
     if k is not None:
         items = items[:k]
     seen: set[str] = set()

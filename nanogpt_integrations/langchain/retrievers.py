@@ -21,8 +21,8 @@ class NanoGPTWebSearchRetriever(NanoGPTSearchSettings, BaseRetriever):
     """Web search through NanoGPT (Linkup, Tavily, Exa, Kagi, Perplexity, Valyu, Brave, ...).
 
     ``searchResults`` gives one document per result: ``page_content`` is the result text and the
-    metadata holds ``title``, ``url``, ``source``, ``type``, ``image_url``, ``rank``, ``provider``,
-    ``depth``, ``query`` and ``timestamp``; the first document also holds the call's ``cost`` (USD)
+    metadata holds ``title``, ``url``, ``source``, ``type``, ``image_url``, ``rank``, ``score``
+    (``1 / rank``), ``provider``, ``depth``, ``query`` and ``timestamp``; the first document also holds the call's ``cost`` (USD)
     and ``billed_by="nanogpt"``. ``sourcedAnswer`` gives the answer first (``metadata["sources"]``)
     then one document per source; ``structured`` gives one JSON document with the parsed object in
     ``metadata["structured"]``. ``k``, the date window and the domain filters can also be passed

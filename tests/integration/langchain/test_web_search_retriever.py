@@ -51,6 +51,7 @@ def test_search_results_sync(emulator: NanoGPTEmulator) -> None:
     )
     assert first.metadata["type"] == "text"
     assert [doc.metadata["rank"] for doc in docs] == [1, 2, 3, 4]
+    assert [doc.metadata["score"] for doc in docs] == [1.0, 0.5, pytest.approx(1 / 3), 0.25]
     assert {doc.metadata["provider"] for doc in docs} == {"linkup"}
     assert {doc.metadata["depth"] for doc in docs} == {"standard"}
     assert {doc.metadata["query"] for doc in docs} == {"rust async runtimes"}

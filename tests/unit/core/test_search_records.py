@@ -272,6 +272,18 @@ def test_structured_is_one_json_record_with_the_parsed_object(data: Any) -> None
     assert Person.model_validate(records[0].metadata["structured"]).born == 1815
 
 
+def test_the_requested_output_type_decides_how_data_is_read() -> None:
+    # a structured object with an "answer" field is not a sourced answer
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}, "sources": {"type": "array"}}}
+    request = WebSearchRequest(query="q", output_type="structured", structured_output_schema=schema)
+    data = {"answer": "yes", "sources": []}
+    (record,) = search_records(_response(data, outputType="structured"), request)
+    assert record.metadata["type"] == "structured"
+    assert record.metadata["structured"] == data
+    # a searchResults request answered with an object has no results
+    assert search_records(_response({"unexpected": True}), WebSearchRequest(query="q")) == []
+
+
 def test_empty_results_give_no_records() -> None:
     assert search_records(_response([]), WebSearchRequest(query="q")) == []
     assert search_records(_response(None), WebSearchRequest(query="q")) == []
