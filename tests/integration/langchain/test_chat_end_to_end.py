@@ -152,3 +152,24 @@ def test_no_totals_outside_the_block(emulator: NanoGPTEmulator) -> None:
         pass
     chat(emulator).invoke("after")
     assert cb.successful_requests == 0
+
+
+def test_callback_totals_the_real_web_search_retriever(emulator: NanoGPTEmulator) -> None:
+    """RAG with NanoGPT's own search: the chat cost and the search cost land in one total."""
+    from nanogpt_integrations.langchain import NanoGPTWebSearchRetriever
+
+    retriever = NanoGPTWebSearchRetriever(api_key="test-key", base_url=emulator.base_url, k=2)
+    prompt = ChatPromptTemplate.from_template("Context: {context}\nQuestion: {question}")
+    chain = (
+        {
+            "context": retriever | (lambda docs: " ".join(d.page_content for d in docs)),
+            "question": RunnablePassthrough(),
+        }
+        | prompt
+        | chat(emulator)
+    )
+    with get_nanogpt_callback() as cb:
+        answer = chain.invoke("cats")
+    assert cb.web_searches == 1
+    assert cb.web_search_cost > 0
+    assert cb.total_cost == pytest.approx(cb.web_search_cost + answer.response_metadata["cost"])
