@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from llama_index.core import Settings
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.base.response.schema import StreamingResponse
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.query_engine import CitationQueryEngine, RetrieverQueryEngine
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
@@ -77,7 +78,7 @@ def llm(recorded_endpoint: tuple[str, str]) -> Iterator[NanoGPTLLM]:
     base_url, key = recorded_endpoint
     previous = Settings._llm
     Settings.llm = NanoGPTLLM(model="openai/gpt-4o-mini", api_key=key, api_base=base_url)
-    yield Settings.llm  # type: ignore[misc]
+    yield Settings.llm
     Settings._llm = previous
 
 
@@ -99,7 +100,8 @@ def test_retriever_query_engine(llm: NanoGPTLLM, script: Callable[..., None]) ->
     assert str(engine.query("How tall is the Eiffel Tower?")) == "It is 330 metres tall."
     streaming = RetrieverQueryEngine.from_args(ListRetriever(NODES), streaming=True)
     response = streaming.query("When was it completed?")
-    assert "".join(response.response_gen) == "Completed in 1889."  # type: ignore[union-attr]
+    assert isinstance(response, StreamingResponse)
+    assert "".join(cast(Iterator[str], response.response_gen)) == "Completed in 1889."
 
 
 @pytest.mark.vcr
@@ -117,7 +119,7 @@ async def test_function_agent_two_tools(llm: NanoGPTLLM) -> None:
         llm=llm,
         system_prompt="You are a calculator.",
     )
-    result = await agent.run(user_msg="Use multiply on 6 and 7, then add on 2 and 3")
+    result: Any = await agent.run(user_msg="Use multiply on 6 and 7, then add on 2 and 3")
     assert str(result) == "The results are 42 and 5."
     assert [c.tool_name for c in result.tool_calls] == ["multiply", "add"]
 
@@ -129,7 +131,7 @@ async def test_react_agent(llm: NanoGPTLLM, script: Callable[..., None]) -> None
         ChatReply(content="Thought: I can answer without using any more tools.\nAnswer: 42"),
     )
     agent = ReActAgent(tools=[FunctionTool.from_defaults(fn=multiply)], llm=llm)
-    result = await agent.run(user_msg="What is 6 times 7?")
+    result: Any = await agent.run(user_msg="What is 6 times 7?")
     assert str(result) == "42"
     assert [c.tool_name for c in result.tool_calls] == ["multiply"]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from llama_index.core import Settings
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
 from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.base.response.schema import StreamingResponse
 from llama_index.core.query_engine import CitationQueryEngine, RetrieverQueryEngine
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.tools import FunctionTool
@@ -52,7 +53,7 @@ def llm(emulator: NanoGPTEmulator) -> Iterator[NanoGPTLLM]:
     """A NanoGPTLLM installed as ``Settings.llm`` for the test (restored afterwards)."""
     previous = Settings._llm
     Settings.llm = NanoGPTLLM(model="openai/gpt-4o-mini", api_key=KEY, api_base=emulator.base_url)
-    yield Settings.llm  # type: ignore[misc]
+    yield Settings.llm
     Settings._llm = previous
 
 
@@ -79,7 +80,8 @@ def test_retriever_query_engine_streaming(llm: NanoGPTLLM, emulator: NanoGPTEmul
     emulator.script(ChatReply(content="Completed in 1889.", chunk_size=3))
     engine = RetrieverQueryEngine.from_args(ListRetriever(NODES), streaming=True)
     response = engine.query("When was it completed?")
-    pieces = list(response.response_gen)  # type: ignore[union-attr]
+    assert isinstance(response, StreamingResponse)
+    pieces = list(cast(Iterator[str], response.response_gen))
     assert len(pieces) > 1
     assert "".join(pieces) == "Completed in 1889."
     body = emulator.last_request("/chat/completions").body
@@ -111,7 +113,7 @@ async def test_function_agent_with_two_tools(llm: NanoGPTLLM, emulator: NanoGPTE
         llm=llm,
         system_prompt="You are a calculator.",
     )
-    result = await agent.run(user_msg="Use multiply on 6 and 7, then add on 2 and 3")
+    result: Any = await agent.run(user_msg="Use multiply on 6 and 7, then add on 2 and 3")
     assert str(result) == "The results are 42 and 5."
     calls = [r.body for r in emulator.requests if r.path.endswith("/chat/completions")]
     assert len(calls) == 2
@@ -136,7 +138,7 @@ async def test_react_agent(llm: NanoGPTLLM, emulator: NanoGPTEmulator) -> None:
     agent = ReActAgent(
         tools=[FunctionTool.from_defaults(fn=multiply), FunctionTool.from_defaults(fn=add)], llm=llm
     )
-    result = await agent.run(user_msg="What is 6 times 7?")
+    result: Any = await agent.run(user_msg="What is 6 times 7?")
     assert str(result) == "42"
     calls = [r.body for r in emulator.requests if r.path.endswith("/chat/completions")]
     assert len(calls) == 2

@@ -18,9 +18,9 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
 )
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
+from llama_index_instrumentation import get_dispatcher
 
 from nanogpt_integrations.core import BadRequestError, InternalServerError, MissingAPIKeyError
 from nanogpt_integrations.llama_index import NanoGPTLLM

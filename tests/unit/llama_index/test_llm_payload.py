@@ -10,7 +10,7 @@ from llama_index.core.base.llms.types import ChatMessage, TextBlock, ToolCallBlo
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from nanogpt_integrations.core import ModelInfo, NanoGPTOptions
+from nanogpt_integrations.core import ModelInfo, NanoGPTOptions, ReasoningOptions
 from nanogpt_integrations.llama_index._payload import (
     RequestSettings,
     build_chat,
@@ -177,7 +177,7 @@ def test_options_become_suffix_headers_and_body_fields() -> None:
         provider="novita",
         billing_mode="paygo",
         reasoning_effort="high",
-        reasoning={"exclude": True},
+        reasoning=ReasoningOptions(exclude=True),
     )
     req = build_chat(settings(options=options), USER, {})
     assert req.body["model"] == "openai/gpt-4o-mini:online/linkup-deep"
