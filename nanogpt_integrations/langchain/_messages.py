@@ -250,17 +250,20 @@ def _reasoning_detail(block: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _ai_reasoning_details(message: AIMessage) -> list[Any]:
-    """What to send back as ``reasoning_details``: the stored list, else derived from content."""
+    """What to send back as ``reasoning_details``: the stored list, else reasoning content blocks, else
+    ``reasoning_content`` (e.g. a DeepSeek-style message from another integration)."""
     stored = message.additional_kwargs.get("reasoning_details")
     if isinstance(stored, list) and stored:
         return list(stored)
-    if not isinstance(message.content, list):
-        return []
-    return [
+    details = [
         detail
-        for block in message.content
+        for block in (message.content if isinstance(message.content, list) else [])
         if isinstance(block, Mapping) and (detail := _reasoning_detail(block)) is not None
     ]
+    text = message.additional_kwargs.get("reasoning_content")
+    if not details and isinstance(text, str) and text:
+        details = [{"type": "reasoning.text", "text": text}]
+    return details
 
 
 def _ai_content(message: AIMessage) -> str | list[dict[str, Any]] | None:

@@ -51,6 +51,7 @@ def format_tool(tool: ToolLike, *, strict: bool | None = None) -> dict[str, Any]
 
 
 def format_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> list[dict[str, Any]]:
+    """:func:`format_tool` for each tool, in order."""
     return [format_tool(t, strict=strict) for t in tools]
 
 

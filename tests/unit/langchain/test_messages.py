@@ -159,6 +159,11 @@ MESSAGES: list[tuple[str, BaseMessage, dict[str, Any]]] = [
         {"role": "assistant", "content": "4", "reasoning_details": [{"type": "reasoning.text", "text": "2+2"}]},
     ),
     (
+        "ai reasoning_content alone is sent back as a reasoning detail",
+        AIMessage("4", additional_kwargs={"reasoning_content": "2+2"}),
+        {"role": "assistant", "content": "4", "reasoning_details": [{"type": "reasoning.text", "text": "2+2"}]},
+    ),
+    (
         "ai Anthropic thinking block → reasoning_details with signature",
         AIMessage([{"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "hi"}]),
         {
