@@ -90,8 +90,14 @@ class ClientConfig:
 
     @property
     def api_root(self) -> str:
-        """The ``/api`` root for non-v1 routes (``/web``, ``/talk-to-gpt``), derived from the base URL."""
+        """The ``/api`` root for non-v1 routes (``/web``, ``/talk-to-gpt``), derived from the base URL.
+
+        ``https://nano-gpt.com/api/v1`` and ``.../api/subscription/v1`` both give ``https://nano-gpt.com/api``.
+        """
         url = self.base_url
+        marker = url.find("/api/")
+        if marker >= 0:
+            return url[: marker + len("/api")]
         for suffix in ("/v1legacy", "/v1thinking", "/v1"):
             if url.endswith(suffix):
                 return url[: -len(suffix)]

@@ -138,7 +138,7 @@ def turn_from_completion(completion: ChatCompletion) -> AssistantTurn:
         for i, call in enumerate(message.tool_calls or []):
             turn.tool_calls.append(
                 ToolCallResult(
-                    id=call.id or f"call_{i}",
+                    id=call.id or f"call_{completion.id or 'nanogpt'}_{i}",
                     name=call.function.name or "",
                     arguments=call.function.arguments or "",
                     index=i,

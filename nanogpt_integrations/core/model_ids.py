@@ -176,8 +176,11 @@ def build_model_id(
         raise ValueError("routing conflict: routing='tools' cannot be combined with caching=True")
     if caching and explicit_provider:
         raise ValueError("routing conflict: caching=True cannot be combined with an explicit provider")
-    if route == "caching" and caching:
-        route = "caching"  # same preference twice; keep a single suffix
+    if caching and route not in (None, "caching"):
+        raise ValueError(
+            f"routing conflict: caching=True cannot be combined with routing={route!r} "
+            "(cache-capable routing is itself a routing preference)"
+        )
 
     web = parsed.web_search
     if web_search is not None and web_search is not False:

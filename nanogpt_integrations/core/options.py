@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .model_ids import build_model_id
+from .model_ids import ROUTING_ALIASES, build_model_id
 
 __all__ = [
     "BILLING_MODES",
@@ -139,6 +139,15 @@ def _first_error(exc: ValidationError) -> str:
     return f"{loc}: {err['msg']}" if loc else err["msg"]
 
 
+def _check_type(name: str, value: Any, types: tuple[type, ...], expected: str) -> None:
+    if value is not None and not isinstance(value, types):
+        raise ValueError(f"{name} must be {expected}; got {type(value).__name__} {value!r}")
+
+
+def _routing_key(routing: str | None) -> str | None:
+    return ROUTING_ALIASES.get(routing.strip().lower().lstrip(":")) if routing else None
+
+
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         raise ValueError(f"{name}={value!r} is not allowed; allowed: {', '.join(map(repr, allowed))}")
@@ -170,6 +179,24 @@ class NanoGPTOptions:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_type(
+            "web_search",
+            self.web_search,
+            (bool, str, WebSearchOptions, dict),
+            "True, a variant name or WebSearchOptions",
+        )
+        _check_type("routing", self.routing, (str,), "a routing preference name")
+        _check_type(
+            "provider", self.provider, (str, ProviderRouting, dict), "a provider id or ProviderRouting"
+        )
+        _check_type("billing_mode", self.billing_mode, (str,), "a billing mode name")
+        _check_type("caching", self.caching, (bool,), "True or False")
+        _check_type("sticky_provider", self.sticky_provider, (bool,), "True or False")
+        _check_type(
+            "prompt_caching", self.prompt_caching, (bool, PromptCaching, dict), "True or PromptCaching"
+        )
+        _check_type("reasoning_effort", self.reasoning_effort, (str,), f"one of {REASONING_EFFORTS}")
+        _check_type("reasoning", self.reasoning, (ReasoningOptions, dict), "ReasoningOptions")
         set_ = object.__setattr__
         set_(self, "web_search", _coerce(WebSearchOptions, self.web_search, "web_search"))
         set_(self, "provider", _coerce(ProviderRouting, self.provider, "provider"))
@@ -179,7 +206,7 @@ class NanoGPTOptions:
         _check_choice("billing_mode", self.billing_mode, BILLING_MODES)
         if isinstance(self.provider, str) and not self.provider.strip():
             raise ValueError("provider must be a non-empty provider id (e.g. 'novita') or a ProviderRouting")
-        if self.sticky_provider is not None and not self.caching and self.routing not in ("caching", "cache"):
+        if self.sticky_provider is not None and not self.caching and _routing_key(self.routing) != "caching":
             raise ValueError("sticky_provider only applies with caching=True (or routing='caching')")
         # Validate suffix rules now, with a placeholder model, so errors surface at construction.
         self.apply("validation/placeholder", {}, {})

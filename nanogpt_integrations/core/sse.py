@@ -37,6 +37,8 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode ``chunk`` and return the events it completes."""
+        if not chunk:
+            return []
         if self._pending_cr and chunk.startswith(b"\n"):
             # The CR of a CRLF pair ended the previous chunk: drop the LF.
             chunk = chunk[1:]

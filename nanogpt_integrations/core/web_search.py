@@ -90,6 +90,10 @@ class WebSearchRequest(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self) -> WebSearchRequest:
+        if self.provider == "sofya" and self.max_results is not None and self.max_results > 20:
+            raise ValueError(
+                f"max_results must be between 1 and 20 for provider='sofya'; got {self.max_results}"
+            )
         if self.from_date and self.to_date and self.from_date > self.to_date:
             raise ValueError(f"from_date ({self.from_date}) is after to_date ({self.to_date})")
         if self.output_type != "searchResults" and self.provider != "linkup":
