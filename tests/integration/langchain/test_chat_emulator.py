@@ -269,11 +269,12 @@ def test_reasoning_surfaced_and_sent_back(emulator: NanoGPTEmulator, stream: boo
     assert sent(emulator)["messages"][1]["reasoning_details"] == details
 
 
-def test_v1_output_round_trips(emulator: NanoGPTEmulator) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+def test_v1_output_round_trips(emulator: NanoGPTEmulator, stream: bool) -> None:
     model = chat(emulator, model="deepseek/deepseek-r1", output_version="v1")
-    first = model.invoke("Is 7 prime?")
+    first = collect(model.stream("Is 7 prime?")) if stream else model.invoke("Is 7 prime?")
     assert isinstance(first.content, list)
-    assert [b["type"] for b in first.content] == ["reasoning", "text"]
+    assert [b["type"] for b in first.content] == ["reasoning", "text"]  # type: ignore[index]
     model.invoke([HumanMessage("Is 7 prime?"), first, HumanMessage("And 9?")])
     assistant = sent(emulator)["messages"][1]
     assert assistant["content"] == first.text
