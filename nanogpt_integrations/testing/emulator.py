@@ -1,0 +1,121 @@
+"""`NanoGPTEmulator`: start/stop the local NanoGPT server, script replies, inject faults, read the log."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from .faults import Fault
+from .recording import RecordedRequest
+from .replies import ChatReply
+from .server import EmulatorServer
+from .state import EmulatorState
+
+
+class NanoGPTEmulator:
+    """A NanoGPT API emulator on a real HTTP/1.1 socket (127.0.0.1, ephemeral port by default).
+
+    `api_key=None` accepts any non-empty key (Bearer or `x-api-key`); a string accepts only that key.
+    Use as a context manager, or call `start()` / `stop()`.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> None:
+        self.host = host
+        self._port = port
+        self.api_key = api_key
+        self._state = EmulatorState()
+        self._server: EmulatorServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lifecycle = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> NanoGPTEmulator:
+        """Bind and serve in a daemon thread (no-op when already running)."""
+        with self._lifecycle:
+            if self._server is not None:
+                return self
+            server = EmulatorServer(self.host, self._port, self._state, self.api_key)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="nanogpt-emulator",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+            return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection; returns promptly even with stalled handlers."""
+        with self._lifecycle:
+            server, thread = self._server, self._thread
+            self._server, self._thread = None, None
+        if server is None:
+            return
+        server.stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=1.0)
+
+    def __enter__(self) -> NanoGPTEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        if self._server is None:
+            raise RuntimeError("NanoGPTEmulator is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """`http://HOST:PORT`."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """`http://HOST:PORT/api/v1`, the OpenAI-compatible base URL."""
+        return f"{self.url}/api/v1"
+
+    # -- scripting and inspection ----------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of every request received since the last `clear()`."""
+        return self._state.requests()
+
+    def last_request(self, path_suffix: str | None = None) -> RecordedRequest:
+        """The latest request (whose path ends with `path_suffix`, when given); LookupError if none."""
+        for request in reversed(self._state.requests()):
+            if path_suffix is None or request.path.endswith(path_suffix):
+                return request
+        raise LookupError(f"no request recorded{'' if path_suffix is None else f' for *{path_suffix}'}")
+
+    def clear(self) -> None:
+        """Forget requests, scripted replies, pending faults and cached prompt prefixes."""
+        self._state.clear()
+
+    def script(self, *replies: ChatReply) -> None:
+        """Queue replies returned, in order, by the next `/chat/completions` calls (stream or not)."""
+        self._state.script(replies)
+
+    def inject(self, fault: Fault, *, times: int = 1, path: str = "/chat/completions") -> None:
+        """Apply `fault` to the next `times` requests whose path ends with `path` (`"*"` = any path)."""
+        self._state.inject(fault, times, path)

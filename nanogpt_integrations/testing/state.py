@@ -1,0 +1,75 @@
+"""The emulator's shared, thread-safe state: request log, scripted replies, faults, prompt cache."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from .accounting import CacheRegistry
+from .faults import Fault
+from .recording import RecordedRequest
+from .replies import ChatReply
+
+
+@dataclass
+class _PendingFault:
+    fault: Fault
+    remaining: int
+    path: str
+
+
+class EmulatorState:
+    """Everything tests script or inspect; all methods are safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self.cache = CacheRegistry()
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._replies: deque[ChatReply] = deque()
+        self._faults: list[_PendingFault] = []
+
+    def record(self, request: RecordedRequest) -> None:
+        """Append to the request log."""
+        with self._lock:
+            self._requests.append(request)
+
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of the request log."""
+        with self._lock:
+            return list(self._requests)
+
+    def script(self, replies: tuple[ChatReply, ...]) -> None:
+        """Queue replies for the next chat completions."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    def next_reply(self) -> ChatReply | None:
+        """Pop the next scripted reply."""
+        with self._lock:
+            return self._replies.popleft() if self._replies else None
+
+    def inject(self, fault: Fault, times: int, path: str) -> None:
+        """Queue `fault` for the next `times` requests whose path ends with `path` (`*` = any)."""
+        if times > 0:
+            with self._lock:
+                self._faults.append(_PendingFault(fault, times, path))
+
+    def take_fault(self, path: str) -> Fault | None:
+        """The fault for a request to `path`, consuming one use of it."""
+        with self._lock:
+            for pending in self._faults:
+                if pending.path == "*" or path.endswith(pending.path):
+                    pending.remaining -= 1
+                    if pending.remaining <= 0:
+                        self._faults.remove(pending)
+                    return pending.fault
+        return None
+
+    def clear(self) -> None:
+        """Forget requests, scripted replies, faults and cached prompt prefixes."""
+        with self._lock:
+            self._requests.clear()
+            self._replies.clear()
+            self._faults.clear()
+        self.cache.clear()
