@@ -106,7 +106,8 @@ def test_callback_includes_text_llm(emulator: NanoGPTEmulator) -> None:
     llm = NanoGPT(model="openai/gpt-3.5-turbo-instruct", api_key="test-key", base_url=emulator.base_url)
     with get_nanogpt_callback() as cb:
         llm.invoke("Once upon a time")
-    assert cb.successful_requests == 1
+        assert "".join(llm.stream("Once upon a stream"))
+    assert cb.successful_requests == 2
     assert cb.total_tokens > 0
 
 
