@@ -400,3 +400,54 @@ def test_catalogue_works_without_a_key(emulator: NanoGPTEmulator, monkeypatch: p
     with NanoGPTClient(base_url=emulator.base_url) as client:
         assert len(client.catalogue()) > 0
     assert "authorization" not in emulator.last_request("/models").headers
+
+
+def test_missing_key_raises_before_any_request(
+    run: Callable[..., Any], emulator: NanoGPTEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nanogpt_integrations.core import MissingAPIKeyError
+
+    monkeypatch.delenv("NANOGPT_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-not-ours")
+    calls = [
+        lambda api: api.chat(PAYLOAD),
+        lambda api: api.collect(PAYLOAD),
+        lambda api: api.completions({"model": MODEL, "prompt": "p"}),
+        lambda api: api.talk_to_gpt("p", model=MODEL),
+        lambda api: api.web_search({"query": "q"}),
+        lambda api: api.embed(["a"], model="text-embedding-3-small"),
+    ]
+    for make_call in calls:
+
+        async def scenario(api: Any, make_call: Any = make_call) -> BaseException | None:
+            try:
+                result = await make_call(api)
+            except MissingAPIKeyError as exc:
+                return exc
+            return result[1] if isinstance(result, tuple) else None
+
+        error = run(scenario, api_key=None)
+        assert isinstance(error, MissingAPIKeyError)
+        assert "NANOGPT_API_KEY" in str(error)
+    assert emulator.requests == []
+
+
+def test_streams_release_the_connection_on_early_exit(
+    run: Callable[..., Any], emulator: NanoGPTEmulator
+) -> None:
+    emulator.script(ChatReply(content="a long reply in many pieces", chunk_size=2))
+
+    async def scenario(api: Any) -> tuple[bool, Any]:
+        if api.mode == "sync":
+            with api.client.stream_chat(PAYLOAD) as stream:
+                for _ in stream:
+                    break
+        else:
+            async with await api.client.stream_chat(PAYLOAD) as stream:
+                async for _ in stream:
+                    break
+        return stream.response.is_closed, await api.chat(PAYLOAD)
+
+    closed, completion = run(scenario)
+    assert closed
+    assert turn_from_completion(completion).content == "Hello! You said: hi"

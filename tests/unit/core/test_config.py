@@ -130,6 +130,9 @@ def test_base_url_must_be_http(bad: str) -> None:
         ("https://nano-gpt.com/api/v1legacy", "https://nano-gpt.com/api"),
         ("https://nano-gpt.com/api/v1thinking", "https://nano-gpt.com/api"),
         ("http://127.0.0.1:8123/api/v1", "http://127.0.0.1:8123/api"),
+        # A gateway in front of NanoGPT: the root is derived from the end of the path, not its start.
+        ("https://gw.example/api/proxy/nanogpt/api/v1", "https://gw.example/api/proxy/nanogpt/api"),
+        ("https://gw.example/nanogpt/v1", "https://gw.example/nanogpt"),
     ],
 )
 def test_api_root_derivation(base_url: str, api_root: str) -> None:

@@ -364,3 +364,38 @@ def test_sync_stream_keeps_caller_stream_options() -> None:
     list(client.stream_chat({**PAYLOAD, "stream_options": {"include_usage": False, "x": 1}}))
     body = json.loads(recorder.requests[0].content)
     assert body["stream_options"] == {"include_usage": False, "x": 1}
+
+
+def test_parse_event_nanogpt_metadata_frame_becomes_pricing() -> None:
+    data = '<NanoGPT>{"cost": 0.0042, "inputTokens": 10, "outputTokens": 3}</NanoGPT>'
+    parsed = parse_event(ServerSentEvent(data=data), ChatCompletionChunk, None)
+    assert isinstance(parsed, ChatCompletionChunk)
+    assert parsed.choices == []
+    assert parsed.x_nanogpt_pricing is not None
+    assert parsed.x_nanogpt_pricing.charged == 0.0042
+    assert parsed.x_nanogpt_pricing.input_tokens == 10
+
+
+def test_parse_event_malformed_nanogpt_metadata_frame() -> None:
+    with pytest.raises(StreamError):
+        parse_event(ServerSentEvent(data="<NanoGPT>{oops</NanoGPT>"), ChatCompletionChunk, None)
+
+
+def test_sync_stream_closed_on_early_exit() -> None:
+    client, _ = sync_client([frame(chunk("a")), frame(chunk("b")), DONE])
+    with client.stream_chat(PAYLOAD) as stream:
+        for _ in stream:
+            break
+    assert stream.response.is_closed
+
+
+def test_async_stream_closed_on_early_exit() -> None:
+    client, _ = async_client([frame(chunk("a")), frame(chunk("b")), DONE])
+
+    async def run() -> bool:
+        async with await client.stream_chat(PAYLOAD) as stream:
+            async for _ in stream:
+                break
+        return stream.response.is_closed
+
+    assert asyncio.run(asyncio.wait_for(run(), 10)) is True
