@@ -15,15 +15,14 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import SecretStr, ValidationError
 
 from ._config import TimeoutTypes
 from .async_client import AsyncNanoGPTClient
 from .client import NanoGPTClient
-from .web_search import WebSearchRequest, WebSearchResponse, WebSearchResult
+from .web_search import SourcedAnswer, WebSearchRequest, WebSearchResponse
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -69,6 +68,7 @@ LLM_HIDDEN_METADATA_KEYS: tuple[str, ...] = (
     "image_url",
     "favicon",
     "rank",
+    "score",
     "provider",
     "depth",
     "query",
@@ -90,15 +90,14 @@ class SearchParameterError(ValueError):
         self.param = param
 
 
-@dataclass(frozen=True)
-class SearchRecord:
+class SearchRecord(NamedTuple):
     """One retrievable unit of a search response, independent of any framework."""
 
     id: str
     text: str
     rank: int
     score: float
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any]
 
 
 def rank_score(rank: int) -> float:
@@ -189,66 +188,80 @@ def check_search_options(**options: Any) -> WebSearchRequest:
 # -- response -> records -----------------------------------------------------------------------
 
 
-def _record_id(query: str, kind: str, url: str | None, seen: set[str]) -> str:
+def _record_id(query: bytes, kind: str, url: str | None, seen: set[str]) -> str:
     """Stable across calls: a hash of the query, the kind and the URL (deduplicated per response)."""
-    base = f"{query}\x1f{kind}\x1f{url or ''}"
-    candidate = hashlib.sha256(base.encode("utf-8")).hexdigest()[:32]
+    base = query + f"\x1f{kind}\x1f{url or ''}".encode()
+    candidate = hashlib.blake2b(base, digest_size=16).hexdigest()
     n = 1
     while candidate in seen:
         n += 1
-        candidate = hashlib.sha256(f"{base}\x1f{n}".encode()).hexdigest()[:32]
+        candidate = hashlib.blake2b(base + f"\x1f{n}".encode(), digest_size=16).hexdigest()
     seen.add(candidate)
     return candidate
+
+
+_Item = tuple[str, str | None, str, dict[str, Any]]  # kind, url, text, metadata
+
+
+def _result_item(item: Mapping[str, Any]) -> _Item:
+    """One ``searchResults`` item read from its wire keys (reference §10), as
+    :class:`~.web_search.WebSearchResult` reads them: text from ``content``, ``snippet`` or
+    ``description``, title from ``title`` or ``name``. Read directly because this runs for every
+    result of every call and a model per item costs more than the rest of the conversion."""
+    kind = item.get("type") or "text"
+    url = item.get("url")
+    title = item.get("title") or item.get("name")
+    image_url = item.get("imageUrl") or item.get("image_url")
+    text = item.get("content") or item.get("snippet") or item.get("description") or ""
+    if not text and kind == "image":
+        text = title or image_url or url or ""
+    meta: dict[str, Any] = {}
+    if title is not None:
+        meta["title"] = title
+    if url is not None:
+        meta["url"] = meta["source"] = url
+    meta["type"] = kind
+    if image_url:
+        meta["image_url"] = image_url
+    if item.get("date"):
+        meta["date"] = item["date"]
+    if item.get("favicon"):
+        meta["favicon"] = item["favicon"]
+    return kind, url, str(text), meta
+
+
+def _sourced_answer_items(answer: SourcedAnswer) -> list[_Item]:
+    sources = [_clean({"title": s.name, "url": s.url, "snippet": s.text or None}) for s in answer.sources]
+    items: list[_Item] = [("answer", None, answer.answer, {"type": "answer", "sources": sources})]
+    for source in answer.sources:
+        meta = _clean({"title": source.name, "url": source.url, "source": source.url, "type": "source"})
+        items.append(("source", source.url, source.text, meta))
+    return items
 
 
 def _clean(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in metadata.items() if value is not None}
 
 
-def _result_item(result: WebSearchResult) -> tuple[str, dict[str, Any]]:
-    url = result.url
-    title = result.display_title
-    text = result.text
-    if not text and result.type == "image":
-        text = title or result.image_url or url or ""
-    meta = {
-        "title": title,
-        "url": url,
-        "source": url,
-        "type": result.type or "text",
-        "image_url": result.image_url,
-        "date": result.date,
-        "favicon": result.favicon,
-    }
-    return text, meta
-
-
-def _items(response: WebSearchResponse, output_type: str) -> list[tuple[str, str | None, dict[str, Any]]]:
-    """``(kind, url, metadata-with-text)`` for the output type asked for, in the order returned.
+def _items(response: WebSearchResponse, output_type: str) -> list[_Item]:
+    """The items of the output type asked for, in the order returned.
 
     The request's output type decides how ``data`` is read, so a structured object that happens to
     have an ``answer`` key is not mistaken for a sourced answer.
     """
-    items: list[tuple[str, str | None, dict[str, Any]]] = []
+    data = response.data
+    if output_type == "searchResults":
+        if not isinstance(data, list):
+            return []
+        return [_result_item(item) for item in data if isinstance(item, dict)]
     answer = response.sourced_answer() if output_type == "sourcedAnswer" else None
     if answer is not None:
-        sources = [_clean({"title": s.name, "url": s.url, "snippet": s.text or None}) for s in answer.sources]
-        items.append(("answer", None, {"text": answer.answer, "type": "answer", "sources": sources}))
-        for source in answer.sources:
-            meta = {"title": source.name, "url": source.url, "source": source.url, "type": "source"}
-            items.append(("source", source.url, {"text": source.text, **meta}))
-        return items
-    if output_type != "searchResults":
-        if response.data is None:
-            return items
-        parsed = response.structured()
-        text = parsed if isinstance(parsed, str) else json.dumps(parsed, ensure_ascii=False, indent=2)
-        items.append(("structured", None, {"text": text, "type": "structured", "structured": parsed}))
-        return items
-    for result in response.results():
-        text, meta = _result_item(result)
-        items.append((str(meta["type"]), result.url, {"text": text, **meta}))
-    return items
+        return _sourced_answer_items(answer)
+    if data is None:
+        return []
+    parsed = response.structured()
+    text = parsed if isinstance(parsed, str) else json.dumps(parsed, ensure_ascii=False, indent=2)
+    return [("structured", None, text, {"type": "structured", "structured": parsed})]
 
 
 def search_records(
@@ -259,37 +272,36 @@ def search_records(
     ``searchResults``: one record per result. ``sourcedAnswer``: the answer first (its sources in
     ``metadata["sources"]``), then one record per source. ``structured``: one record whose text is
     the JSON and whose ``metadata["structured"]`` is the parsed object. Every record carries
-    ``rank``, ``provider``, ``depth``, ``query`` and ``timestamp``; the first also carries
+    ``rank``, ``score``, ``provider``, ``depth``, ``query`` and ``timestamp``; the first also carries
     ``billed_by="nanogpt"`` and the call's ``cost`` (USD, when reported) so a callback can total it.
+    ``score`` (``1 / rank``) is both a field and a metadata key.
     """
     meta = response.metadata
-    common = {
-        "provider": meta.get("provider") or request.provider,
-        "depth": meta.get("depth") or request.depth,
-        "query": request.query,
-        "timestamp": meta.get("timestamp"),
-    }
+    common = _clean(
+        {
+            "provider": meta.get("provider") or request.provider,
+            "depth": meta.get("depth") or request.depth,
+            "query": request.query,
+            "timestamp": meta.get("timestamp"),
+        }
+    )
     items = _items(response, request.output_type)
     if k is not None:
         items = items[:k]
+    query = request.query.encode()
+    cost = response.cost
     seen: set[str] = set()
     records: list[SearchRecord] = []
-    for position, (kind, url, item) in enumerate(items, start=1):
-        text = str(item.pop("text") or "")
-        metadata = _clean({**item, "rank": position, **common})
+    for position, (kind, url, text, metadata) in enumerate(items, start=1):
+        score = 1.0 / position
+        metadata["rank"] = position
+        metadata["score"] = score
+        metadata.update(common)
         if position == 1:
-            if response.cost is not None:
-                metadata["cost"] = response.cost
+            if cost is not None:
+                metadata["cost"] = cost
             metadata["billed_by"] = "nanogpt"
-        records.append(
-            SearchRecord(
-                id=_record_id(request.query, kind, url, seen),
-                text=text,
-                rank=position,
-                score=rank_score(position),
-                metadata=metadata,
-            )
-        )
+        records.append(SearchRecord(_record_id(query, kind, url, seen), text, position, score, metadata))
     return records
 
 

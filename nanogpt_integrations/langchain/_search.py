@@ -108,8 +108,5 @@ class NanoGPTSearchSettings(BaseModel):
 
 
 def to_documents(records: list[SearchRecord]) -> list[Document]:
-    """One ``Document`` per record; the record id becomes the document id and ``metadata["score"]``
-    is the rank-based score ``1 / rank``."""
-    return [
-        Document(page_content=r.text, metadata={**r.metadata, "score": r.score}, id=r.id) for r in records
-    ]
+    """One ``Document`` per record, sharing the record's metadata; the record id is the document id."""
+    return [Document(page_content=r.text, metadata=r.metadata, id=r.id) for r in records]

@@ -79,18 +79,22 @@ class WebSearch:
         return search_records(await self.clients.async_.web_search(request), request, k=limit)
 
 
+_HIDDEN = list(LLM_HIDDEN_METADATA_KEYS)
+
+
 def to_nodes(records: list[SearchRecord]) -> list[NodeWithScore]:
     """``NodeWithScore(TextNode)`` per record: stable ids, ``score = 1 / rank``, and bookkeeping
     metadata hidden from the LLM and embedding views (title, url and date stay visible)."""
-    nodes: list[NodeWithScore] = []
-    for record in records:
-        hidden = [key for key in LLM_HIDDEN_METADATA_KEYS if key in record.metadata]
-        node = TextNode(
-            id_=record.id,
-            text=record.text,
-            metadata=dict(record.metadata),
-            excluded_llm_metadata_keys=hidden,
-            excluded_embed_metadata_keys=list(hidden),
+    return [
+        NodeWithScore(
+            node=TextNode(
+                id_=r.id,
+                text=r.text,
+                metadata=r.metadata,
+                excluded_llm_metadata_keys=_HIDDEN,
+                excluded_embed_metadata_keys=_HIDDEN,
+            ),
+            score=r.score,
         )
-        nodes.append(NodeWithScore(node=node, score=record.score))
-    return nodes
+        for r in records
+    ]

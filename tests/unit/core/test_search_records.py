@@ -190,6 +190,7 @@ def test_search_results_become_ranked_records_with_common_metadata() -> None:
         "type": "text",
         "date": "2025-01-05",
         "rank": 1,
+        "score": 1.0,
         "provider": "linkup",
         "depth": "standard",
         "query": "q",
