@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -75,6 +76,15 @@ async def test_search_results_async_uses_the_async_client_only(emulator: NanoGPT
     assert [doc.metadata["rank"] for doc in docs] == [1, 2]
     assert docs[0].metadata["cost"] == 0.06  # deep Linkup search
     assert retriever.clients._sync is None  # no thread pool, no sync client
+
+
+def test_ainvoke_works_across_event_loops(emulator: NanoGPTEmulator) -> None:
+    # each asyncio.run() has its own loop; a pooled connection from a closed loop must not be reused
+    retriever = _retriever(emulator, k=1)
+    first = asyncio.run(retriever.ainvoke("first loop"))
+    second = asyncio.run(retriever.ainvoke("second loop"))
+    assert [first[0].metadata["query"], second[0].metadata["query"]] == ["first loop", "second loop"]
+    assert len(_web_bodies(emulator)) == 2
 
 
 def test_every_filter_reaches_the_wire(emulator: NanoGPTEmulator) -> None:
