@@ -293,7 +293,7 @@ def search_records(
     seen: set[str] = set()
     records: list[SearchRecord] = []
     for position, (kind, url, text, metadata) in enumerate(items, start=1):
-        score = 1.0 / position
+        score = rank_score(position)
         metadata["rank"] = position
         metadata["score"] = score
         metadata.update(common)
