@@ -95,7 +95,7 @@ class ClientConfig:
         ``https://nano-gpt.com/api/v1`` and ``.../api/subscription/v1`` both give ``https://nano-gpt.com/api``.
         """
         url = self.base_url
-        marker = url.find("/api/")
+        marker = url.rfind("/api/")
         if marker >= 0:
             return url[: marker + len("/api")]
         for suffix in ("/v1legacy", "/v1thinking", "/v1"):

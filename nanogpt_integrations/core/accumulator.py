@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .types import ChatCompletion, ChatCompletionChunk, Pricing, TokenUsage, ToolCallDelta, Usage
+from .types import ChatCompletion, ChatCompletionChunk, Completion, Pricing, TokenUsage, ToolCallDelta, Usage
 
 __all__ = [
     "AssistantTurn",
@@ -154,6 +154,7 @@ class StreamAccumulator:
         self.turn = AssistantTurn(request_id=request_id)
         self._content: list[str] = []
         self._reasoning: list[str] = []
+        self._joined = (0, 0)  # lengths of _content/_reasoning already joined into turn
         self._calls: dict[int, ToolCallResult] = {}
         self._id_to_index: dict[str, int] = {}
         self._last_index: int | None = None
@@ -212,6 +213,31 @@ class StreamAccumulator:
                 turn.finish_reason = choice.finish_reason
         return out
 
+    def add_completion(self, chunk: Completion) -> StreamDelta:
+        """Merge a legacy ``/completions`` stream chunk (``choices[].text``) and return what it added."""
+        out = StreamDelta()
+        turn = self.turn
+        turn.id = turn.id or chunk.id
+        turn.model = chunk.model or turn.model
+        turn.created = turn.created or chunk.created
+        if chunk.usage is not None:
+            out.usage = chunk.usage.normalized()
+            turn.usage = out.usage
+            turn.raw_usage = chunk.usage.model_dump(exclude_none=True)
+        if chunk.x_nanogpt_pricing is not None:
+            out.pricing = chunk.x_nanogpt_pricing
+            turn.pricing = out.pricing
+        for choice in chunk.choices:
+            if choice.index != 0:
+                continue
+            if choice.text:
+                out.content = choice.text
+                self._content.append(choice.text)
+            if choice.finish_reason:
+                out.finish_reason = choice.finish_reason
+                turn.finish_reason = choice.finish_reason
+        return out
+
     def _merge_tool_call(self, tc: ToolCallDelta) -> ToolCallFragment:
         index = self._resolve_index(tc)
         self._last_index = index
@@ -236,16 +262,30 @@ class StreamAccumulator:
         call.arguments += args
         return fragment
 
-    def result(self) -> AssistantTurn:
-        """The merged turn so far (complete once the stream has ended)."""
+    def snapshot(self) -> AssistantTurn:
+        """The merged turn so far, without side effects; cheap to call after every chunk.
+
+        Text is joined only when new pieces arrived; tool calls are copies, so a call whose id
+        has not arrived yet keeps an empty id here (see :meth:`result`).
+        """
         turn = self.turn
-        turn.content = "".join(self._content)
-        turn.reasoning = "".join(self._reasoning)
-        calls = [self._calls[i] for i in sorted(self._calls)]
-        for position, call in enumerate(calls):
+        if self._joined != (len(self._content), len(self._reasoning)):
+            turn.content = "".join(self._content)
+            turn.reasoning = "".join(self._reasoning)
+            self._joined = (len(self._content), len(self._reasoning))
+        turn.tool_calls = [
+            ToolCallResult(id=c.id, name=c.name, arguments=c.arguments, index=c.index)
+            for _, c in sorted(self._calls.items())
+        ]
+        return turn
+
+    def result(self) -> AssistantTurn:
+        """The final turn: like :meth:`snapshot`, and calls that never received an id get a
+        unique fallback id (some OpenAI-compatible upstreams omit them)."""
+        turn = self.snapshot()
+        for position, call in enumerate(turn.tool_calls):
             if not call.id:
                 call.id = f"call_{turn.id or 'stream'}_{position}"
-        turn.tool_calls = calls
         return turn
 
 

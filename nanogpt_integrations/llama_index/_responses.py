@@ -123,7 +123,7 @@ class ChatStreamState:
         delta = self.accumulator.add(chunk)
         if delta.is_empty:
             return None
-        turn = self.accumulator.result()
+        turn = self.accumulator.result() if delta.finish_reason else self.accumulator.snapshot()
         kwargs = _response_kwargs(turn)
         if delta.reasoning:
             kwargs["thinking_delta"] = delta.reasoning
@@ -137,27 +137,21 @@ class ChatStreamState:
 
 
 class CompletionStreamState:
-    """Cumulative ``CompletionResponse`` s for the legacy ``/completions`` stream.
-
-    The core accumulator handles chat chunks only, so text pieces are appended here.
-    """
+    """Cumulative ``CompletionResponse`` s for the legacy ``/completions`` stream (core accumulator)."""
 
     def __init__(self) -> None:
-        self.text = ""
-        self.usage: TokenUsage | None = None
-        self.pricing: Pricing | None = None
+        self.accumulator = StreamAccumulator()
 
     def step(self, chunk: Completion) -> CompletionResponse | None:
-        piece = "".join(c.text for c in chunk.choices if c.index == 0)
-        if chunk.usage is not None:
-            self.usage = chunk.usage.normalized()
-        if chunk.x_nanogpt_pricing is not None:
-            self.pricing = chunk.x_nanogpt_pricing
-        if not piece and chunk.usage is None and chunk.x_nanogpt_pricing is None:
+        delta = self.accumulator.add_completion(chunk)
+        if not (delta.content or delta.usage or delta.pricing):
             return None
-        self.text += piece
+        turn = self.accumulator.snapshot()
         return CompletionResponse(
-            text=self.text, delta=piece, raw=chunk, additional_kwargs=usage_kwargs(self.usage, self.pricing)
+            text=turn.content,
+            delta=delta.content,
+            raw=chunk,
+            additional_kwargs=usage_kwargs(turn.usage, turn.pricing),
         )
 
 
