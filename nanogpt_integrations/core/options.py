@@ -8,6 +8,7 @@ request (reference §3–§7).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, get_args
 
@@ -125,9 +126,9 @@ class RequestParts:
 def _coerce(model_cls: type[_Option], value: Any, name: str) -> Any:
     if value is None or isinstance(value, model_cls):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         try:
-            return model_cls.model_validate(value)
+            return model_cls.model_validate(dict(value))
         except ValidationError as exc:
             raise ValueError(f"{name} is invalid: {_first_error(exc)}") from None
     return value
@@ -167,36 +168,36 @@ class NanoGPTOptions:
     - ``reasoning_effort`` and ``reasoning`` (:class:`ReasoningOptions` or dict; ``exclude`` hides it).
     """
 
-    web_search: bool | str | WebSearchOptions | None = None
+    web_search: bool | str | WebSearchOptions | Mapping[str, Any] | None = None
     routing: str | None = None
-    provider: str | ProviderRouting | None = None
+    provider: str | ProviderRouting | Mapping[str, Any] | None = None
     billing_mode: str | None = None
     caching: bool | None = None
     sticky_provider: bool | None = None
-    prompt_caching: bool | PromptCaching | None = None
+    prompt_caching: bool | PromptCaching | Mapping[str, Any] | None = None
     reasoning_effort: str | None = None
-    reasoning: ReasoningOptions | None = None
+    reasoning: ReasoningOptions | Mapping[str, Any] | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_type(
             "web_search",
             self.web_search,
-            (bool, str, WebSearchOptions, dict),
+            (bool, str, WebSearchOptions, Mapping),
             "True, a variant name or WebSearchOptions",
         )
         _check_type("routing", self.routing, (str,), "a routing preference name")
         _check_type(
-            "provider", self.provider, (str, ProviderRouting, dict), "a provider id or ProviderRouting"
+            "provider", self.provider, (str, ProviderRouting, Mapping), "a provider id or ProviderRouting"
         )
         _check_type("billing_mode", self.billing_mode, (str,), "a billing mode name")
         _check_type("caching", self.caching, (bool,), "True or False")
         _check_type("sticky_provider", self.sticky_provider, (bool,), "True or False")
         _check_type(
-            "prompt_caching", self.prompt_caching, (bool, PromptCaching, dict), "True or PromptCaching"
+            "prompt_caching", self.prompt_caching, (bool, PromptCaching, Mapping), "True or PromptCaching"
         )
         _check_type("reasoning_effort", self.reasoning_effort, (str,), f"one of {REASONING_EFFORTS}")
-        _check_type("reasoning", self.reasoning, (ReasoningOptions, dict), "ReasoningOptions")
+        _check_type("reasoning", self.reasoning, (ReasoningOptions, Mapping), "ReasoningOptions")
         set_ = object.__setattr__
         set_(self, "web_search", _coerce(WebSearchOptions, self.web_search, "web_search"))
         set_(self, "provider", _coerce(ProviderRouting, self.provider, "provider"))
@@ -232,9 +233,9 @@ class NanoGPTOptions:
         web_suffix: bool | str | None = None
         if isinstance(self.web_search, WebSearchOptions):
             body["webSearch"] = self.web_search.to_wire()
-        elif self.web_search is not None:
+        elif isinstance(self.web_search, (bool, str)):
             web_suffix = self.web_search
-        reasoning = self.reasoning.to_wire() if self.reasoning else None
+        reasoning = self.reasoning.to_wire() if isinstance(self.reasoning, ReasoningOptions) else None
         model_id = build_model_id(
             model,
             web_search=web_suffix,
