@@ -23,6 +23,8 @@ from ..core import (
 
 __all__ = ["NanoGPTSettings"]
 
+_OPTION_NAMES = NanoGPTOptions.field_names()
+
 _SAMPLING = (
     "temperature",
     "max_tokens",
@@ -48,6 +50,7 @@ class _Clients:
         self._key: tuple[Any, ...] | None = None
         self._sync: NanoGPTClient | None = None
         self._async: AsyncNanoGPTClient | None = None
+        self._options: tuple[tuple[Any, ...], NanoGPTOptions] | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Clients:
         return _Clients()
@@ -57,6 +60,15 @@ class _Clients:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]
+
+    def options(self, values: tuple[Any, ...], build: Callable[[], NanoGPTOptions]) -> NanoGPTOptions:
+        """The options built for ``values`` last time, else newly built (and validated)."""
+        cached = self._options
+        if cached is not None and cached[0] == values:
+            return cached[1]
+        options = build()
+        self._options = (values, options)
+        return options
 
     def _reset_if_changed(self, key: tuple[Any, ...]) -> None:
         if key != self._key:
@@ -136,8 +148,11 @@ class NanoGPTSettings(BaseModel):
         return self
 
     def _nanogpt_options(self) -> NanoGPTOptions:
-        """The validated core options object for the current field values."""
-        return NanoGPTOptions(**{name: getattr(self, name) for name in NanoGPTOptions.field_names()})
+        """The validated core options object for the current field values (memoised per values)."""
+        values = tuple(getattr(self, name) for name in _OPTION_NAMES)
+        return self._clients.options(
+            values, lambda: NanoGPTOptions(**dict(zip(_OPTION_NAMES, values, strict=True)))
+        )
 
     # -- clients (created lazily, rebuilt if the connection settings change, never serialised) -----
 
