@@ -495,3 +495,10 @@ async def test_rate_limiter_is_consulted(emulator: NanoGPTEmulator) -> None:
     await model.ainvoke("two")
     list(model.stream("three"))
     assert limiter.acquired == 3
+
+
+async def test_aload_profile(emulator: NanoGPTEmulator) -> None:
+    model = chat(emulator, model="openai/gpt-4o-mini", base_url=emulator.base_url + "/")
+    profile = await model.aload_profile()
+    assert profile is not None and model.profile == profile
+    assert emulator.last_request("/models").query.get("detailed") in ("true", ["true"])
