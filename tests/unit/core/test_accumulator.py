@@ -352,3 +352,67 @@ def test_stream_and_non_stream_give_the_same_turn() -> None:
     assert [(c.id, c.name, c.arguments) for c in streamed.tool_calls] == [
         (c.id, c.name, c.arguments) for c in direct.tool_calls
     ]
+
+
+# -- snapshot / add_completion --------------------------------------------------------------------
+
+
+def test_snapshot_is_side_effect_free_and_tracks_progress() -> None:
+    chunks = [
+        chunk({"content": "Hel", "reasoning": "r1"}),
+        chunk({"tool_calls": [tc(0, None, "f", "{")]}),
+        chunk({"content": "lo", "tool_calls": [tc(0, args="}")]}),
+        chunk({}, finish="tool_calls"),
+    ]
+    plain = StreamAccumulator()
+    watched = StreamAccumulator()
+    seen: list[tuple[str, str, list[tuple[str, str]]]] = []
+    for c in chunks:
+        plain.add(c)
+        watched.add(c)
+        snap = watched.snapshot()
+        seen.append((snap.content, snap.reasoning, [(t.id, t.arguments) for t in snap.tool_calls]))
+    assert seen == [
+        ("Hel", "r1", []),
+        ("Hel", "r1", [("", "{")]),
+        ("Hello", "r1", [("", "{}")]),
+        ("Hello", "r1", [("", "{}")]),
+    ]
+    final, reference = watched.result(), plain.result()
+    assert (final.content, final.reasoning, final.finish_reason) == ("Hello", "r1", "tool_calls")
+    assert [(t.id, t.name, t.arguments) for t in final.tool_calls] == [
+        (t.id, t.name, t.arguments) for t in reference.tool_calls
+    ]
+    assert final.tool_calls[0].id, "result() gives a call without an id a fallback id"
+
+
+def test_snapshot_before_a_late_id_does_not_freeze_the_fallback() -> None:
+    acc = StreamAccumulator()
+    acc.add(chunk({"tool_calls": [tc(0, None, "f", "{")]}))
+    assert acc.snapshot().tool_calls[0].id == ""
+    acc.add(chunk({"tool_calls": [tc(0, "call_late", None, "}")]}))
+    assert [(t.id, t.arguments) for t in acc.result().tool_calls] == [("call_late", "{}")]
+
+
+def test_add_completion_merges_text_usage_and_pricing() -> None:
+    from nanogpt_integrations.core import Completion
+
+    acc = StreamAccumulator(request_id="req_c")
+    parts = [
+        {"id": "cmpl-1", "model": "m", "choices": [{"index": 0, "text": "Once "}]},
+        {"id": "cmpl-1", "choices": [{"index": 0, "text": "upon"}, {"index": 1, "text": "other"}]},
+        {
+            "id": "cmpl-1",
+            "choices": [{"index": 0, "text": "", "finish_reason": "length"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+            "x_nanogpt_pricing": {"amount": 0.01},
+        },
+    ]
+    deltas = [acc.add_completion(Completion.model_validate(p)) for p in parts]
+    turn = acc.result()
+    assert (turn.content, turn.finish_reason, turn.id, turn.model) == ("Once upon", "length", "cmpl-1", "m")
+    assert turn.usage is not None and turn.usage.total_tokens == 5
+    assert turn.cost == 0.01
+    assert turn.request_id == "req_c"
+    assert [d.content for d in deltas] == ["Once ", "upon", ""]
+    assert deltas[-1].finish_reason == "length" and deltas[-1].usage is not None
