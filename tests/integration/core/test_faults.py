@@ -391,3 +391,42 @@ def test_short_stall_within_the_timeout_succeeds(
     outcome = call("stream", timeout=(2.0, 2.0))
     assert outcome.error is None
     assert outcome.content() == LONG.content
+
+
+# -- other routes -----------------------------------------------------------------------------------
+
+
+def test_web_search_errors_use_the_legacy_string_envelope(emulator: NanoGPTEmulator) -> None:
+    with NanoGPTClient(api_key=KEY, base_url=emulator.base_url) as client:
+        with pytest.raises(BadRequestError) as info:
+            client.send("POST", "web", json_body={"query": "q", "provider": "openai-native"}, api_root=True)
+    assert info.value.status == 400
+    assert "openai-native" in info.value.message
+    assert info.value.request_id and info.value.request_id.startswith("req_")
+
+
+def test_web_search_is_retried_on_429(emulator: NanoGPTEmulator) -> None:
+    emulator.inject(Fault.http_status(429, retry_after="0"), path="/web")
+    with NanoGPTClient(api_key=KEY, base_url=emulator.base_url) as client:
+        response = client.web_search({"query": "q"})
+    assert response.results()
+    assert len([r for r in emulator.requests if r.path == "/api/web"]) == 2
+
+
+def test_per_request_timeout_overrides_the_client_timeout(emulator: NanoGPTEmulator) -> None:
+    emulator.inject(Fault.stall(5.0))
+
+    async def main() -> BaseException | None:
+        def blocking() -> None:
+            with NanoGPTClient(api_key=KEY, base_url=emulator.base_url, timeout=30.0) as client:
+                client.send("POST", "chat/completions", json_body=PAYLOAD, timeout=(2.0, READ))
+
+        try:
+            await asyncio.to_thread(blocking)
+        except NanoGPTError as exc:
+            return exc
+        return None
+
+    error = asyncio.run(asyncio.wait_for(main(), READ + 1.0))
+    assert isinstance(error, APITimeoutError)
+    assert chat_requests(emulator) == 1
