@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseLLM
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
-from ..core import Completion, Pricing, TokenUsage
+from ..core import Completion, Pricing, StreamAccumulator, TokenUsage
 from ._payload import Request, build_request, split_kwargs
 from ._responses import MODEL_PROVIDER, pricing_metadata
 from ._settings import NanoGPTSettings
@@ -59,32 +59,11 @@ def _completion_info(completion: Completion) -> tuple[str, dict[str, Any]]:
     return (choice.text if choice else ""), info
 
 
-class _StreamState:
-    """Text-completion stream bookkeeping (these chunks carry no deltas to merge, only text)."""
-
-    def __init__(self, request_id: str | None) -> None:
-        self.request_id = request_id
-        self.id: str | None = None
-        self.model: str | None = None
-        self.finish_reason: str | None = None
-        self.usage: TokenUsage | None = None
-        self.pricing: Pricing | None = None
-
-    def add(self, chunk: Completion) -> str:
-        self.id = self.id or chunk.id
-        self.model = chunk.model or self.model
-        if chunk.usage is not None:
-            self.usage = chunk.usage.normalized()
-        if chunk.x_nanogpt_pricing is not None:
-            self.pricing = chunk.x_nanogpt_pricing
-        choice = chunk.choices[0] if chunk.choices else None
-        if choice and choice.finish_reason:
-            self.finish_reason = choice.finish_reason
-        return choice.text if choice else ""
-
-    def last(self) -> GenerationChunk:
-        info = _info(self.id, self.model, self.finish_reason, self.usage, self.pricing, self.request_id)
-        return GenerationChunk(text="", generation_info=info)
+def _last_chunk(accumulator: StreamAccumulator) -> GenerationChunk:
+    """The closing chunk of a stream: finish reason, usage and cost from the core accumulator."""
+    turn = accumulator.result()
+    info = _info(turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id)
+    return GenerationChunk(text="", generation_info=info)
 
 
 class NanoGPT(NanoGPTSettings, BaseLLM):
@@ -194,15 +173,15 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
         with self._sync_client().stream_completions(
             request.body, headers=request.headers, include_usage=usage
         ) as stream:
-            state = _StreamState(stream.request_id)
+            accumulator = StreamAccumulator(stream.request_id)
             for raw in stream:
-                text = state.add(raw)
+                text = accumulator.add_completion(raw).content
                 if text:
                     chunk = GenerationChunk(text=text)
                     if run_manager:
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
-        yield state.last()
+        yield _last_chunk(accumulator)
 
     async def _astream(
         self,
@@ -216,12 +195,12 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
             request.body, headers=request.headers, include_usage=usage
         )
         async with stream:
-            state = _StreamState(stream.request_id)
+            accumulator = StreamAccumulator(stream.request_id)
             async for raw in stream:
-                text = state.add(raw)
+                text = accumulator.add_completion(raw).content
                 if text:
                     chunk = GenerationChunk(text=text)
                     if run_manager:
                         await run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
-        yield state.last()
+        yield _last_chunk(accumulator)
