@@ -18,17 +18,20 @@ from langchain_core.messages.tool import (
     tool_call,
     tool_call_chunk,
 )
+from langchain_core.outputs import GenerationChunk
 
-from ..core import AssistantTurn, Pricing, StreamDelta, TokenUsage, ToolCallResult
+from ..core import AssistantTurn, Completion, Pricing, StreamDelta, TokenUsage, ToolCallResult
 
 __all__ = [
     "MODEL_PROVIDER",
     "chunk_from_delta",
+    "completion_result",
     "final_chunk",
     "message_from_turn",
     "parse_tool_call",
     "pricing_metadata",
     "response_metadata",
+    "text_stream_end",
     "usage_metadata",
 ]
 
@@ -164,3 +167,49 @@ def final_chunk(turn: AssistantTurn) -> AIMessageChunk:
         id=turn.id,
         chunk_position="last",
     )
+
+
+# -- the legacy text-completion endpoint ----------------------------------------------------------
+
+
+def _text_info(
+    completion_id: str | None,
+    model: str | None,
+    finish_reason: str | None,
+    usage: TokenUsage | None,
+    pricing: Pricing | None,
+    request_id: str | None,
+) -> dict[str, Any]:
+    """``generation_info``: finish reason, normalised usage, cost and ids (None values dropped)."""
+    info: dict[str, Any] = {
+        "model_provider": MODEL_PROVIDER,
+        "model_name": model,
+        "finish_reason": finish_reason,
+        "id": completion_id,
+        "request_id": request_id,
+        "usage": usage.model_dump() if usage else None,
+    }
+    info = {k: v for k, v in info.items() if v is not None}
+    info.update(pricing_metadata(pricing))
+    return info
+
+
+def completion_result(completion: Completion) -> tuple[str, dict[str, Any]]:
+    """A ``/completions`` response → (text, ``generation_info``)."""
+    choice = completion.choices[0] if completion.choices else None
+    usage = completion.usage.normalized() if completion.usage else None
+    info = _text_info(
+        completion.id,
+        completion.model,
+        choice.finish_reason if choice else None,
+        usage,
+        completion.x_nanogpt_pricing,
+        completion.request_id,
+    )
+    return (choice.text if choice else ""), info
+
+
+def text_stream_end(turn: AssistantTurn) -> GenerationChunk:
+    """The closing chunk of a text-completion stream: finish reason, usage and cost."""
+    info = _text_info(turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id)
+    return GenerationChunk(text="", generation_info=info)

@@ -15,55 +15,12 @@ from langchain_core.language_models import BaseLLM
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
-from ..core import Completion, Pricing, StreamAccumulator, TokenUsage
+from ..core import StreamAccumulator
 from ._payload import Request, build_request, split_kwargs
-from ._responses import MODEL_PROVIDER, pricing_metadata
+from ._responses import completion_result, text_stream_end
 from ._settings import NanoGPTSettings
 
 __all__ = ["NanoGPT"]
-
-
-def _info(
-    completion_id: str | None,
-    model: str | None,
-    finish_reason: str | None,
-    usage: TokenUsage | None,
-    pricing: Pricing | None,
-    request_id: str | None,
-) -> dict[str, Any]:
-    """``generation_info``: finish reason, normalised usage, cost and ids (None values dropped)."""
-    info: dict[str, Any] = {
-        "model_provider": MODEL_PROVIDER,
-        "model_name": model,
-        "finish_reason": finish_reason,
-        "id": completion_id,
-        "request_id": request_id,
-        "usage": usage.model_dump() if usage else None,
-    }
-    info = {k: v for k, v in info.items() if v is not None}
-    info.update(pricing_metadata(pricing))
-    return info
-
-
-def _completion_info(completion: Completion) -> tuple[str, dict[str, Any]]:
-    choice = completion.choices[0] if completion.choices else None
-    usage = completion.usage.normalized() if completion.usage else None
-    info = _info(
-        completion.id,
-        completion.model,
-        choice.finish_reason if choice else None,
-        usage,
-        completion.x_nanogpt_pricing,
-        completion.request_id,
-    )
-    return (choice.text if choice else ""), info
-
-
-def _last_chunk(accumulator: StreamAccumulator) -> GenerationChunk:
-    """The closing chunk of a stream: finish reason, usage and cost from the core accumulator."""
-    turn = accumulator.result()
-    info = _info(turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id)
-    return GenerationChunk(text="", generation_info=info)
 
 
 class NanoGPT(NanoGPTSettings, BaseLLM):
@@ -126,7 +83,7 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
                 generations.append([self._collect(self._stream(prompt, stop, run_manager, **kwargs))])
                 continue
             request, _ = self._request(prompt, stop, kwargs)
-            text, info = _completion_info(
+            text, info = completion_result(
                 self._sync_client().completions(request.body, headers=request.headers)
             )
             generations.append([Generation(text=text, generation_info=info)])
@@ -147,7 +104,7 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
                 return [self._collect(iter(chunks))]
             request, _ = self._request(prompt, stop, kwargs)
             completion = await self._async_client_get().completions(request.body, headers=request.headers)
-            text, info = _completion_info(completion)
+            text, info = completion_result(completion)
             return [Generation(text=text, generation_info=info)]
 
         generations = await asyncio.gather(*(one(p) for p in prompts))
@@ -181,7 +138,7 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
                     if run_manager:
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
-        yield _last_chunk(accumulator)
+        yield text_stream_end(accumulator.result())
 
     async def _astream(
         self,
@@ -203,4 +160,4 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
                     if run_manager:
                         await run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
-        yield _last_chunk(accumulator)
+        yield text_stream_end(accumulator.result())

@@ -9,7 +9,7 @@ from langchain_core.outputs import ChatGeneration, Generation, LLMResult
 
 from nanogpt_integrations.core.types import Completion
 from nanogpt_integrations.langchain import NanoGPTCallbackHandler
-from nanogpt_integrations.langchain.llms import _completion_info
+from nanogpt_integrations.langchain._responses import completion_result
 
 
 def _chat_result(provider: str = "nanogpt", cost: float = 0.01) -> LLMResult:
@@ -48,7 +48,7 @@ def test_text_llm_totals_use_generation_info() -> None:
             "x_nanogpt_pricing": {"amount": 0.004, "currency": "USD", "paymentSource": "USD"},
         }
     )
-    text, info = _completion_info(completion)
+    text, info = completion_result(completion)
     assert text == "yo"
     assert info["cost"] == 0.004
     assert info["nanogpt_pricing"] == {"cost": 0.004, "currency": "USD", "payment_source": "USD"}
