@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from pydantic import SecretStr, ValidationError
@@ -36,6 +36,7 @@ __all__ = [
     "check_k",
     "check_search_options",
     "format_records",
+    "format_results",
     "plan_search",
     "rank_score",
     "search_records",
@@ -306,30 +307,34 @@ def search_records(
 
 
 def format_records(records: Sequence[SearchRecord]) -> str:
-    """Readable text for an agent: an answer or structured result as is, then each result or
-    source numbered from 1 with its title, URL and text."""
+    """:func:`format_results` of records."""
+    return format_results((record.text, record.metadata) for record in records)
+
+
+def format_results(items: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """Readable text for an agent from ``(text, metadata)`` pairs (records, Documents, nodes): an
+    answer or structured result as is, then each result or source numbered from 1 with its title,
+    URL and text."""
     blocks: list[str] = []
     number = 0
-    for record in records:
-        meta = record.metadata
+    for text, meta in items:
         kind = meta.get("type")
         if kind == "answer":
-            blocks.append(f"Answer: {record.text}")
+            blocks.append(f"Answer: {text}")
             continue
         if kind == "structured":
-            blocks.append(f"Structured result:\n{record.text}")
+            blocks.append(f"Structured result:\n{text}")
             continue
         number += 1
-        head = f"[{number}] {meta.get('title') or meta.get('url') or 'Untitled'}"
-        lines = [head]
+        lines = [f"[{number}] {meta.get('title') or meta.get('url') or 'Untitled'}"]
         if meta.get("url"):
             lines.append(f"URL: {meta['url']}")
         if meta.get("date"):
             lines.append(f"Date: {meta['date']}")
         if kind == "image" and meta.get("image_url"):
             lines.append(f"Image: {meta['image_url']}")
-        if record.text and record.text != meta.get("title"):
-            lines.append(record.text)
+        if text and text != meta.get("title"):
+            lines.append(text)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

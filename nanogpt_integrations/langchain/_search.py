@@ -90,20 +90,12 @@ class NanoGPTSearchSettings(BaseModel):
             )
         return self._clients
 
-    def _search(
-        self, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
-    ) -> list[SearchRecord]:
-        request, limit = plan_search(
-            query, self._search_options(), k=k, default_k=self.k, k_name=k_name, **overrides
-        )
+    def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
+        request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)
         return search_records(self.clients.sync.web_search(request), request, k=limit)
 
-    async def _asearch(
-        self, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
-    ) -> list[SearchRecord]:
-        request, limit = plan_search(
-            query, self._search_options(), k=k, default_k=self.k, k_name=k_name, **overrides
-        )
+    async def _asearch(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
+        request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)
         return search_records(await self.clients.async_.web_search(request), request, k=limit)
 
 

@@ -7,17 +7,14 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.documents import Document
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
-from ..core.search_records import (
-    SearchParameterError,
-    SearchRecord,
-    check_search_options,
-    format_records,
-)
+from ..core.search_records import SearchParameterError, check_search_options, format_results
 from ..core.web_search import SearchDepth
-from ._search import NanoGPTSearchSettings, to_documents
+from ._search import NanoGPTSearchSettings
+from .retrievers import NanoGPTWebSearchRetriever
 
 __all__ = ["NanoGPTWebSearchInput", "NanoGPTWebSearchTool"]
 
@@ -88,6 +85,19 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool = True
 
+    _retriever: NanoGPTWebSearchRetriever | None = PrivateAttr(default=None)
+
+    @property
+    def retriever(self) -> NanoGPTWebSearchRetriever:
+        """The retriever the tool runs (same settings, same clients), as a child run of the tool
+        call: tracing shows the search and ``get_nanogpt_callback`` counts its cost."""
+        if self._retriever is None:
+            settings = {name: getattr(self, name) for name in NanoGPTSearchSettings.model_fields}
+            retriever = NanoGPTWebSearchRetriever(**settings)
+            retriever._clients = self.clients
+            self._retriever = retriever
+        return self._retriever
+
     def _run(
         self,
         query: str,
@@ -99,12 +109,13 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
         max_results: int | None = None,
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, list[Document]]:
+        config = RunnableConfig(callbacks=run_manager.get_child() if run_manager else None)
         filters = _filters(depth, from_date, to_date, include_domains, exclude_domains)
         try:
-            records = self._search(query, max_results, "max_results", **filters)
+            docs = self.retriever.invoke(query, config, k=max_results, **filters)
         except SearchParameterError as exc:
             raise ToolException(f"Invalid search: {exc}") from exc
-        return _output(query, records)
+        return _output(query, docs)
 
     async def _arun(
         self,
@@ -117,12 +128,13 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
         max_results: int | None = None,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
     ) -> tuple[str, list[Document]]:
+        config = RunnableConfig(callbacks=run_manager.get_child() if run_manager else None)
         filters = _filters(depth, from_date, to_date, include_domains, exclude_domains)
         try:
-            records = await self._asearch(query, max_results, "max_results", **filters)
+            docs = await self.retriever.ainvoke(query, config, k=max_results, **filters)
         except SearchParameterError as exc:
             raise ToolException(f"Invalid search: {exc}") from exc
-        return _output(query, records)
+        return _output(query, docs)
 
 
 def _filters(
@@ -141,10 +153,11 @@ def _filters(
     }
 
 
-def _output(query: str, records: list[SearchRecord]) -> tuple[str, list[Document]]:
-    if not records or not any(r.text for r in records):
+def _output(query: str, docs: list[Document]) -> tuple[str, list[Document]]:
+    if not any(doc.page_content for doc in docs):
         raise ToolException(
             f"No web results for {query!r}. Try a broader or differently worded query, "
             "or remove the date and domain filters."
         )
-    return f"Web results for {query!r}:\n\n{format_records(records)}", to_documents(records)
+    text = format_results((doc.page_content, doc.metadata) for doc in docs)
+    return f"Web results for {query!r}:\n\n{text}", docs

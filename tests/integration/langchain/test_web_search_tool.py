@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import ToolException
 from pydantic import ValidationError
 
-from nanogpt_integrations.langchain import ChatNanoGPT, NanoGPTWebSearchTool
+from nanogpt_integrations.langchain import ChatNanoGPT, NanoGPTWebSearchTool, get_nanogpt_callback
 from nanogpt_integrations.testing import ChatReply, NanoGPTEmulator, ToolCallSpec
 
 pytestmark = pytest.mark.emulator
@@ -104,6 +106,32 @@ def test_bad_arguments_fail_before_any_request(emulator: NanoGPTEmulator) -> Non
     assert "from_date" in message.content
     assert "to_date" in message.content
     assert emulator.requests == []
+
+
+class _Runs(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.tools: list[UUID] = []
+        self.retriever_parents: list[UUID | None] = []
+
+    def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID, **kwargs: Any) -> None:
+        self.tools.append(run_id)
+
+    def on_retriever_start(
+        self, serialized: Any, query: str, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
+        self.retriever_parents.append(parent_run_id)
+
+
+async def test_search_is_a_child_run_and_its_cost_is_counted(emulator: NanoGPTEmulator) -> None:
+    tool = _tool(emulator)
+    runs = _Runs()
+    with get_nanogpt_callback() as cb:
+        tool.invoke({"query": "one", "max_results": 1}, {"callbacks": [runs]})
+        await tool.ainvoke({"query": "two", "depth": "deep"}, {"callbacks": [runs]})
+    assert runs.retriever_parents == runs.tools
+    assert len(runs.tools) == 2
+    assert cb.web_searches == 2
+    assert cb.web_search_cost == pytest.approx(0.066)
 
 
 def test_chat_model_calls_the_tool_and_answers_from_its_results(emulator: NanoGPTEmulator) -> None:
