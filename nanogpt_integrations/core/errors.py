@@ -222,6 +222,14 @@ def error_from_response(
     headers: Mapping[str, str] | None = None,
 ) -> APIStatusError:
     """Build the typed error for an HTTP error response (``headers`` may be an httpx.Headers)."""
+    if isinstance(body, (bytes, bytearray)):
+        # Keep the parsed body on the error: a 402 may carry ``requiredBalance`` and an x402 quote
+        # a top-level ``payment`` object (reference §14), which callers need to act on.
+        text = bytes(body).decode("utf-8", "replace")
+        try:
+            body = json.loads(text) if text.strip() else None
+        except ValueError:
+            body = text[:2000]
     info = parse_error_body(body)
     request_id = headers.get("x-request-id") if headers else None
     code = info["code"]
@@ -243,7 +251,7 @@ def error_from_response(
         type=info["type"],
         param=info["param"],
         request_id=request_id,
-        body=body if not isinstance(body, (bytes, bytearray)) else None,
+        body=body,
     )
     if isinstance(err, RateLimitError):
         err.retry_after = _parse_retry_after_header(headers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -31,6 +32,7 @@ SearchProvider = Literal[
 ]
 SEARCH_PROVIDERS: tuple[str, ...] = SearchProvider.__args__  # type: ignore[attr-defined]
 SearchDepth = Literal["standard", "deep"]
+_FRESHNESS = re.compile(r"day|week|month|year|\d{4}-\d{2}-\d{2}:\d{4}-\d{2}-\d{2}")
 SearchOutputType = Literal["searchResults", "sourcedAnswer", "structured"]
 
 
@@ -65,6 +67,10 @@ class WebSearchRequest(BaseModel):
     include_domains: list[str] | None = None
     exclude_domains: list[str] | None = None
     max_results: int | None = Field(default=None, ge=1, le=100)
+    #: Sofya-only search knobs (reference §10). Sofya's fetch/extract/research operations return
+    #: undocumented shapes and are not offered here.
+    topic: Literal["general", "news"] | None = None
+    freshness: str | None = None
 
     @field_validator("query")
     @classmethod
@@ -90,6 +96,13 @@ class WebSearchRequest(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self) -> WebSearchRequest:
+        if (self.topic or self.freshness) and self.provider != "sofya":
+            raise ValueError("topic and freshness are only supported with provider='sofya'")
+        if self.freshness and not _FRESHNESS.fullmatch(self.freshness):
+            raise ValueError(
+                "freshness must be day, week, month, year or 'YYYY-MM-DD:YYYY-MM-DD'; got "
+                + repr(self.freshness)
+            )
         if self.provider == "sofya" and self.max_results is not None and self.max_results > 20:
             raise ValueError(
                 f"max_results must be between 1 and 20 for provider='sofya'; got {self.max_results}"
@@ -143,8 +156,13 @@ class WebSearchRequest(BaseModel):
             body["includeDomains"] = self.include_domains
         if self.exclude_domains:
             body["excludeDomains"] = self.exclude_domains
-        if self.max_results is not None and self.provider == "sofya":
-            body["maxResults"] = self.max_results
+        if self.provider == "sofya":
+            if self.max_results is not None:
+                body["maxResults"] = self.max_results
+            if self.topic:
+                body["topic"] = self.topic
+            if self.freshness:
+                body["freshness"] = self.freshness
         return body
 
 
