@@ -6,8 +6,9 @@ import base64
 import json
 import logging
 import struct
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -15,6 +16,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from ._config import ClientConfig, TimeoutTypes
 from .catalogue import CatalogueCache, ModelCatalogue
 from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
+from .tee import RawExchange
 from .types import EmbeddingResponse
 from .web_search import WebSearchRequest
 
@@ -52,6 +54,7 @@ class BaseClient:
             default_headers=default_headers,
         )
         self._catalogue = CatalogueCache()
+        self._tee_root: str | None = None  # the TEE route prefix that answered last (reference §13)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
@@ -90,9 +93,11 @@ class BaseClient:
             from ._config import resolve_timeout
 
             extensions = {"timeout": resolve_timeout(timeout).as_dict()}
+        # An absolute URL is used as is (the TEE routes live outside the base URL, reference §13).
+        url = path if path.startswith(("http://", "https://")) else self.config.url(path, api_root=api_root)
         return client.build_request(
             method,
-            self.config.url(path, api_root=api_root),
+            url,
             content=content,
             params=params,
             headers=hdrs,
@@ -158,6 +163,10 @@ class BaseClient:
     def _cached_catalogue(self, refresh: bool) -> ModelCatalogue | None:
         return None if refresh else self._catalogue.get()
 
+    def cached_catalogue(self) -> ModelCatalogue | None:
+        """The catalogue this client already fetched, if still fresh; never makes a request."""
+        return self._catalogue.get()
+
     # -- response handling ---------------------------------------------------------------------
 
     @staticmethod
@@ -202,3 +211,69 @@ class BaseClient:
                 request_id=response.headers.get("x-request-id"),
                 body=response.text[:2000],
             ) from None
+
+    # -- Responses API and TEE helpers ----------------------------------------------------------
+
+    @staticmethod
+    def _response_path(response_id: str) -> str:
+        if not response_id:
+            raise ValueError("response_id must be a non-empty string")
+        return f"responses/{quote(response_id, safe='')}"
+
+    @staticmethod
+    def _check_wait(timeout: float, poll_interval: float) -> None:
+        if timeout <= 0 or poll_interval <= 0:
+            raise ValueError(f"timeout and poll_interval must be > 0; got {timeout}, {poll_interval}")
+
+    def _tee_urls(self, route: str) -> list[str]:
+        """Where a TEE route may live: ``{api root}/v1/tee/...`` first, then ``{site root}/v1/tee/...``.
+
+        The docs disagree (reference §13): the guide uses ``/api/v1/tee``, the endpoint pages and
+        OpenAPI ``/v1/tee``. The prefix that answered last is tried first next time.
+        """
+        api_root = self.config.api_root
+        site_root = api_root[: -len("/api")] if api_root.endswith("/api") else api_root
+        roots = list(dict.fromkeys([f"{api_root}/v1/tee", f"{site_root}/v1/tee"]))
+        if self._tee_root in roots:
+            roots.remove(self._tee_root)
+            roots.insert(0, self._tee_root)
+        return [f"{root}/{route}" for root in roots]
+
+    def _remember_tee_root(self, url: str, route: str) -> None:
+        self._tee_root = url[: -len(route) - 1]
+
+    @staticmethod
+    def _capture_plain(capture: RawExchange, response: httpx.Response) -> None:
+        capture.request_body = response.request.content
+        capture.set_response(response.content)
+
+
+class _CapturingResponse:
+    """Wraps a streamed ``httpx.Response`` and copies every decoded body chunk into a
+    :class:`RawExchange` (only when a caller asked to capture; the normal path never sees it)."""
+
+    def __init__(self, response: httpx.Response, capture: RawExchange) -> None:
+        self._response = response
+        self._capture = capture
+        capture.request_body = response.request.content
+        capture.set_response(b"")
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        for chunk in self._response.iter_bytes():
+            self._capture.append(chunk)
+            yield chunk
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        async for chunk in self._response.aiter_bytes():
+            self._capture.append(chunk)
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._response, name)
+
+
+def capturing(response: httpx.Response, capture: RawExchange | None) -> httpx.Response:
+    """``response`` itself, or a capturing wrapper typed as a response for the stream classes."""
+    if capture is None:
+        return response
+    return cast(httpx.Response, _CapturingResponse(response, capture))

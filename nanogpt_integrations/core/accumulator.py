@@ -200,7 +200,7 @@ class StreamAccumulator:
                 self._reasoning.append(reasoning)
             if delta.reasoning_details:
                 out.reasoning_details = list(delta.reasoning_details)
-                turn.reasoning_details.extend(delta.reasoning_details)
+                _merge_reasoning_details(turn.reasoning_details, delta.reasoning_details)
             if delta.annotations:
                 out.annotations = list(delta.annotations)
                 turn.annotations.extend(delta.annotations)
@@ -287,6 +287,40 @@ class StreamAccumulator:
             if not call.id:
                 call.id = f"call_{turn.id or 'stream'}_{position}"
         return turn
+
+
+_DETAIL_TEXT_KEYS = ("text", "summary", "data", "signature")
+
+
+def _merge_reasoning_details(merged: list[Any], fragments: list[Any]) -> None:
+    """Merge streamed ``reasoning_details`` fragments in place.
+
+    Fragments that share an ``index`` and ``type`` with the last merged entry of that index are
+    one detail split over chunks (OpenRouter-style): their text fields are concatenated, other
+    keys updated. Anything else is appended as is, so nothing is dropped.
+    """
+    for fragment in fragments:
+        if not isinstance(fragment, dict) or fragment.get("index") is None:
+            merged.append(fragment)
+            continue
+        target = next(
+            (
+                d
+                for d in reversed(merged)
+                if isinstance(d, dict)
+                and d.get("index") == fragment["index"]
+                and d.get("type") == fragment.get("type")
+            ),
+            None,
+        )
+        if target is None:
+            merged.append(dict(fragment))
+            continue
+        for key, value in fragment.items():
+            if key in _DETAIL_TEXT_KEYS and isinstance(value, str) and isinstance(target.get(key), str):
+                target[key] += value
+            elif value is not None:
+                target[key] = value
 
 
 def usage_from_dict(raw: dict[str, Any] | None) -> TokenUsage | None:

@@ -416,3 +416,21 @@ def test_add_completion_merges_text_usage_and_pricing() -> None:
     assert turn.request_id == "req_c"
     assert [d.content for d in deltas] == ["Once ", "upon", ""]
     assert deltas[-1].finish_reason == "length" and deltas[-1].usage is not None
+
+
+def test_reasoning_details_fragments_are_merged_by_index_and_type() -> None:
+    from nanogpt_integrations.core.types import ChatCompletionChunk
+
+    acc = StreamAccumulator()
+    for details in (
+        [{"type": "reasoning.text", "index": 0, "text": "Hel"}],
+        [{"type": "reasoning.text", "index": 0, "text": "lo", "signature": "sig"}],
+        [{"type": "reasoning.encrypted", "index": 1, "data": "ab"}],
+        [{"opaque": True}],
+    ):
+        acc.add(ChatCompletionChunk.model_validate({"choices": [{"index": 0, "delta": {"reasoning_details": details}}]}))
+    assert acc.result().reasoning_details == [
+        {"type": "reasoning.text", "index": 0, "text": "Hello", "signature": "sig"},
+        {"type": "reasoning.encrypted", "index": 1, "data": "ab"},
+        {"opaque": True},
+    ]
