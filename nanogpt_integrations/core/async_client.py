@@ -7,18 +7,38 @@ connections bound to a closed loop (a known failure of OpenAI-SDK-based integrat
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, logger
+from ._base import BaseClient, capturing, logger
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
+from .errors import NanoGPTError, NotFoundError
 from .legacy import TalkToGPTResult, parse_talk_to_gpt
+from .responses import (
+    AsyncResponseEventStream,
+    ResponseDeleted,
+    ResponseObject,
+    ResponsesRequest,
+    ResponseStreamEvent,
+    ResponseTimeoutError,
+)
 from .streaming import AsyncStream
+from .tee import (
+    RawExchange,
+    TEEAttestation,
+    TEESignature,
+    TEEVerification,
+    new_nonce,
+    require_tee_model,
+    verify_tee,
+)
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
 from .web_search import WebSearchRequest, WebSearchResponse
 
@@ -166,12 +186,18 @@ class AsyncNanoGPTClient(BaseClient):
     # -- chat ----------------------------------------------------------------------------------
 
     async def chat(
-        self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+        self,
+        payload: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        capture: RawExchange | None = None,
     ) -> ChatCompletion:
-        """``POST /chat/completions`` without streaming."""
+        """``POST /chat/completions`` without streaming; ``capture`` receives the exact bytes (TEE)."""
         response = await self.send(
             "POST", "chat/completions", json_body=self._plain_payload(payload), headers=headers
         )
+        if capture is not None:
+            self._capture_plain(capture, response)
         return self._parse(response, ChatCompletion)
 
     async def stream_chat(
@@ -180,11 +206,15 @@ class AsyncNanoGPTClient(BaseClient):
         *,
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
+        capture: RawExchange | None = None,
     ) -> AsyncStream[ChatCompletionChunk]:
-        """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled."""
+        """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled.
+
+        ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
+        """
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        return AsyncStream(response, ChatCompletionChunk)
+        return AsyncStream(capturing(response, capture), ChatCompletionChunk)
 
     # -- text completions ----------------------------------------------------------------------
 
@@ -271,3 +301,116 @@ class AsyncNanoGPTClient(BaseClient):
     async def model_info(self, model: str) -> ModelInfo | None:
         """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
         return (await self.catalogue()).get(model)
+
+    # -- Responses API (reference §8) -----------------------------------------------------------
+
+    async def responses_create(
+        self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> ResponseObject:
+        """``POST /responses`` (validated first). With ``background=True`` the reply is the queued
+        response (202); follow it with :meth:`responses_wait`."""
+        body = ResponsesRequest.of(request).to_wire()
+        response = await self.send("POST", "responses", json_body=body, headers=headers)
+        return self._parse(response, ResponseObject)
+
+    async def responses_stream(
+        self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> AsyncResponseEventStream:
+        """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        body = ResponsesRequest.of(request).to_wire(stream=True)
+        response = await self.send("POST", "responses", json_body=body, headers=headers, stream=True)
+        return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent))
+
+    async def responses_get(
+        self, response_id: str, *, headers: Mapping[str, str] | None = None
+    ) -> ResponseObject:
+        """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""
+        response = await self.send("GET", self._response_path(response_id), headers=headers)
+        return self._parse(response, ResponseObject)
+
+    async def responses_delete(
+        self, response_id: str, *, headers: Mapping[str, str] | None = None
+    ) -> ResponseDeleted:
+        """``DELETE /responses/{id}``."""
+        response = await self.send("DELETE", self._response_path(response_id), headers=headers)
+        return self._parse(response, ResponseDeleted)
+
+    async def responses_wait(
+        self,
+        response_id: str,
+        *,
+        timeout: float = 800.0,
+        poll_interval: float = 1.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> ResponseObject:
+        """Poll ``GET /responses/{id}`` until terminal, for at most ``timeout`` seconds in total
+        (then :class:`ResponseTimeoutError`)."""
+        self._check_wait(timeout, poll_interval)
+        deadline = time.monotonic() + timeout
+        while True:
+            current = await self.responses_get(response_id, headers=headers)
+            if current.done:
+                return current
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ResponseTimeoutError(
+                    f"response {response_id} still {current.status!r} after {timeout}s", last=current
+                )
+            await asyncio.sleep(min(poll_interval, remaining))
+
+    # -- TEE (reference §13) --------------------------------------------------------------------
+
+    async def _tee_get(self, route: str, params: Mapping[str, str]) -> httpx.Response:
+        urls = self._tee_urls(route)
+        for position, url in enumerate(urls):
+            try:
+                response = await self.send("GET", url, params=params)
+            except NotFoundError:
+                if position == len(urls) - 1:
+                    raise
+                continue
+            self._remember_tee_root(url, route)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def tee_attestation(self, model: str, nonce: str | None = None) -> TEEAttestation:
+        """``GET /v1/tee/attestation?model=&nonce=`` (a random nonce unless given)."""
+        require_tee_model(model)
+        nonce = nonce or new_nonce()
+        response = await self._tee_get("attestation", {"model": model, "nonce": nonce})
+        attestation = self._parse(response, TEEAttestation)
+        attestation._requested_nonce = nonce
+        return attestation
+
+    async def tee_signature(self, request_id: str, model: str, signing_algo: str = "ecdsa") -> TEESignature:
+        """``GET /v1/tee/signature/{request_id}?model=&signing_algo=`` (``request_id`` = completion id)."""
+        require_tee_model(model)
+        route = f"signature/{quote(request_id, safe='')}"
+        response = await self._tee_get(route, {"model": model, "signing_algo": signing_algo})
+        return self._parse(response, TEESignature)
+
+    async def tee_verify(
+        self, exchange: RawExchange, *, model: str, completion_id: str, nonce: str | None = None
+    ) -> TEEVerification:
+        """Fetch attestation and signature for a captured chat exchange and verify it locally."""
+        require_tee_model(model)
+        try:
+            attestation = await self.tee_attestation(model, nonce)
+            signature = await self.tee_signature(completion_id, model)
+        except NanoGPTError as exc:
+            return verify_tee(
+                attestation=None,
+                signature=None,
+                request_body=exchange.request_body,
+                response_body=exchange.response_body,
+                model=model,
+                request_id=completion_id,
+            ).with_reason(f"attestation or signature could not be fetched: {exc}")
+        return verify_tee(
+            attestation=attestation,
+            signature=signature,
+            request_body=exchange.request_body,
+            response_body=exchange.response_body,
+            model=model,
+            request_id=completion_id,
+        )

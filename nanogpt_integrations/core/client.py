@@ -5,15 +5,34 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, logger
+from ._base import BaseClient, capturing, logger
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
+from .errors import NanoGPTError, NotFoundError
 from .legacy import TalkToGPTResult, parse_talk_to_gpt
+from .responses import (
+    ResponseDeleted,
+    ResponseEventStream,
+    ResponseObject,
+    ResponsesRequest,
+    ResponseStreamEvent,
+    ResponseTimeoutError,
+)
 from .streaming import Stream
+from .tee import (
+    RawExchange,
+    TEEAttestation,
+    TEESignature,
+    TEEVerification,
+    new_nonce,
+    require_tee_model,
+    verify_tee,
+)
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
 from .web_search import WebSearchRequest, WebSearchResponse
 
@@ -134,11 +153,19 @@ class NanoGPTClient(BaseClient):
 
     # -- chat ----------------------------------------------------------------------------------
 
-    def chat(self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> ChatCompletion:
-        """``POST /chat/completions`` without streaming."""
+    def chat(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        capture: RawExchange | None = None,
+    ) -> ChatCompletion:
+        """``POST /chat/completions`` without streaming; ``capture`` receives the exact bytes (TEE)."""
         response = self.send(
             "POST", "chat/completions", json_body=self._plain_payload(payload), headers=headers
         )
+        if capture is not None:
+            self._capture_plain(capture, response)
         return self._parse(response, ChatCompletion)
 
     def stream_chat(
@@ -147,11 +174,15 @@ class NanoGPTClient(BaseClient):
         *,
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
+        capture: RawExchange | None = None,
     ) -> Stream[ChatCompletionChunk]:
-        """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled."""
+        """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled.
+
+        ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
+        """
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        return Stream(response, ChatCompletionChunk)
+        return Stream(capturing(response, capture), ChatCompletionChunk)
 
     # -- text completions ----------------------------------------------------------------------
 
@@ -236,3 +267,119 @@ class NanoGPTClient(BaseClient):
     def model_info(self, model: str) -> ModelInfo | None:
         """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
         return self.catalogue().get(model)
+
+    # -- Responses API (reference §8) -----------------------------------------------------------
+
+    def responses_create(
+        self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> ResponseObject:
+        """``POST /responses`` (validated first). With ``background=True`` the reply is the queued
+        response (202); follow it with :meth:`responses_wait`."""
+        body = ResponsesRequest.of(request).to_wire()
+        return self._parse(self.send("POST", "responses", json_body=body, headers=headers), ResponseObject)
+
+    def responses_stream(
+        self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> ResponseEventStream:
+        """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        body = ResponsesRequest.of(request).to_wire(stream=True)
+        response = self.send("POST", "responses", json_body=body, headers=headers, stream=True)
+        return ResponseEventStream(Stream(response, ResponseStreamEvent))
+
+    def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:
+        """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""
+        response = self.send("GET", self._response_path(response_id), headers=headers)
+        return self._parse(response, ResponseObject)
+
+    def responses_delete(
+        self, response_id: str, *, headers: Mapping[str, str] | None = None
+    ) -> ResponseDeleted:
+        """``DELETE /responses/{id}``."""
+        response = self.send("DELETE", self._response_path(response_id), headers=headers)
+        return self._parse(response, ResponseDeleted)
+
+    def responses_wait(
+        self,
+        response_id: str,
+        *,
+        timeout: float = 800.0,
+        poll_interval: float = 1.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> ResponseObject:
+        """Poll ``GET /responses/{id}`` until completed/failed/incomplete/cancelled.
+
+        The total wait is bounded by ``timeout`` seconds (background runs last at most ~800 s,
+        reference §8); past it :class:`ResponseTimeoutError` carries the last status seen.
+        """
+        self._check_wait(timeout, poll_interval)
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.responses_get(response_id, headers=headers)
+            if current.done:
+                return current
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ResponseTimeoutError(
+                    f"response {response_id} still {current.status!r} after {timeout}s", last=current
+                )
+            time.sleep(min(poll_interval, remaining))
+
+    # -- TEE (reference §13) --------------------------------------------------------------------
+
+    def _tee_get(self, route: str, params: Mapping[str, str]) -> httpx.Response:
+        urls = self._tee_urls(route)
+        for position, url in enumerate(urls):
+            try:
+                response = self.send("GET", url, params=params)
+            except NotFoundError:
+                if position == len(urls) - 1:
+                    raise
+                continue
+            self._remember_tee_root(url, route)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def tee_attestation(self, model: str, nonce: str | None = None) -> TEEAttestation:
+        """``GET /v1/tee/attestation?model=&nonce=`` (a random nonce unless given)."""
+        require_tee_model(model)
+        nonce = nonce or new_nonce()
+        response = self._tee_get("attestation", {"model": model, "nonce": nonce})
+        attestation = self._parse(response, TEEAttestation)
+        attestation._requested_nonce = nonce
+        return attestation
+
+    def tee_signature(self, request_id: str, model: str, signing_algo: str = "ecdsa") -> TEESignature:
+        """``GET /v1/tee/signature/{request_id}?model=&signing_algo=`` (``request_id`` = completion id)."""
+        require_tee_model(model)
+        route = f"signature/{quote(request_id, safe='')}"
+        response = self._tee_get(route, {"model": model, "signing_algo": signing_algo})
+        return self._parse(response, TEESignature)
+
+    def tee_verify(
+        self, exchange: RawExchange, *, model: str, completion_id: str, nonce: str | None = None
+    ) -> TEEVerification:
+        """Fetch attestation and signature for a captured chat exchange and verify it locally.
+
+        Fetch failures give an ``unavailable`` result instead of raising.
+        """
+        require_tee_model(model)
+        try:
+            attestation = self.tee_attestation(model, nonce)
+            signature = self.tee_signature(completion_id, model)
+        except NanoGPTError as exc:
+            return verify_tee(
+                attestation=None,
+                signature=None,
+                request_body=exchange.request_body,
+                response_body=exchange.response_body,
+                model=model,
+                request_id=completion_id,
+            ).with_reason(f"attestation or signature could not be fetched: {exc}")
+        return verify_tee(
+            attestation=attestation,
+            signature=signature,
+            request_body=exchange.request_body,
+            response_body=exchange.response_body,
+            model=model,
+            request_id=completion_id,
+        )
