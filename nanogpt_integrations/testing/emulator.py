@@ -10,6 +10,7 @@ from .recording import RecordedRequest
 from .replies import ChatReply
 from .server import EmulatorServer
 from .state import EmulatorState
+from .tee import TamperMode
 
 
 class NanoGPTEmulator:
@@ -115,6 +116,27 @@ class NanoGPTEmulator:
     def script(self, *replies: ChatReply) -> None:
         """Queue replies returned, in order, by the next `/chat/completions` calls (stream or not)."""
         self._state.script(replies)
+
+    @property
+    def tee_tampered(self) -> TamperMode | None:
+        """TEE tampered mode (ref §13): None, ``"key"`` (signs with another key), ``"hashes"``
+        (signs wrong digests) or ``"nonce"`` (echoes another nonce); ``True`` means ``"key"``.
+        Reset by :meth:`clear`."""
+        return self._state.tee.tampered
+
+    @tee_tampered.setter
+    def tee_tampered(self, mode: TamperMode | bool | None) -> None:
+        self._state.tee.tampered = "key" if mode is True else (mode or None)
+
+    @property
+    def responses_background_polls(self) -> int:
+        """How many ``GET /responses/{id}`` polls a background response takes to finish (default 2;
+        reset by :meth:`clear`)."""
+        return self._state.responses.background_polls
+
+    @responses_background_polls.setter
+    def responses_background_polls(self, polls: int) -> None:
+        self._state.responses.background_polls = max(int(polls), 1)
 
     def inject(self, fault: Fault, *, times: int = 1, path: str = "/chat/completions") -> None:
         """Apply `fault` to the next `times` requests whose path ends with `path` (`"*"` = any path)."""

@@ -26,7 +26,9 @@ from .errors import ApiError
 from .faults import MID_RESPONSE_KINDS, Envelope, Fault, FaultKind
 from .recording import RecordedRequest
 from .responses import DONE_FRAME, MALFORMED_FRAME, Response, StreamResponse, json_response, sse_frame
+from .responses_api import handle_create, handle_delete, handle_get, handle_info
 from .state import EmulatorState
+from .tee import handle_attestation, handle_signature, recording_tee
 from .websearch import handle_web_search
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ class _Route:
 
 
 _ROUTES: dict[tuple[str, str], _Route] = {
-    ("POST", "/api/v1/chat/completions"): _Route(handle_chat),  # ref §2
+    ("POST", "/api/v1/chat/completions"): _Route(recording_tee(handle_chat)),  # ref §2, §13
     ("POST", "/api/v1legacy/chat/completions"): _Route(handle_chat),  # ref §1, §4
     ("POST", "/api/subscription/v1/chat/completions"): _Route(handle_chat),  # ref §1
     ("POST", "/api/v1/completions"): _Route(handle_completions),  # ref §9.1
@@ -55,7 +57,29 @@ _ROUTES: dict[tuple[str, str], _Route] = {
     ("GET", "/api/subscription/v1/models"): _Route(handle_models, auth=False),  # ref §11
     ("GET", "/api/paid/v1/models"): _Route(handle_models, auth=False),  # ref §11
     ("POST", "/api/v1/embeddings"): _Route(handle_embeddings),  # ref §12
+    ("POST", "/api/v1/responses"): _Route(handle_create),  # ref §8
+    ("GET", "/api/v1/responses"): _Route(handle_info),  # ref §8 endpoint info
+    ("GET", "/v1/responses"): _Route(handle_info),  # ref §8 endpoint info (documented without /api)
+    ("GET", "/api/v1/tee/attestation"): _Route(handle_attestation),  # ref §13 (guide)
+    ("GET", "/v1/tee/attestation"): _Route(handle_attestation),  # ref §13 (endpoint page / OpenAPI)
 }
+
+# Routes with an id as the last path segment: (method, prefix) → route (ref §8, §13).
+_PREFIX_ROUTES: dict[tuple[str, str], _Route] = {
+    ("GET", "/api/v1/responses/"): _Route(handle_get),
+    ("DELETE", "/api/v1/responses/"): _Route(handle_delete),
+    ("GET", "/api/v1/tee/signature/"): _Route(handle_signature),
+    ("GET", "/v1/tee/signature/"): _Route(handle_signature),
+}
+
+
+def _route(method: str, path: str) -> _Route | None:
+    """The exact route, else the id-suffixed one (one non-empty segment after the prefix)."""
+    route = _ROUTES.get((method, path))
+    if route is not None:
+        return route
+    prefix, _, last = path.rpartition("/")
+    return _PREFIX_ROUTES.get((method, prefix + "/")) if last else None
 
 
 class _RequestError(Exception):
@@ -192,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         state = self.server.state
         state.record(call)
-        route = _ROUTES.get(("GET" if call.method == "HEAD" else call.method, call.path))
+        route = _route("GET" if call.method == "HEAD" else call.method, call.path)
         fault = state.take_fault(call.path)
         if fault is not None and fault.kind not in MID_RESPONSE_KINDS:
             if not self._apply_early_fault(fault):

@@ -10,6 +10,8 @@ from .accounting import CacheRegistry
 from .faults import Fault
 from .recording import RecordedRequest
 from .replies import ChatReply
+from .responses_api import ResponseStore
+from .tee import TEERegistry
 
 
 @dataclass
@@ -24,6 +26,8 @@ class EmulatorState:
 
     def __init__(self) -> None:
         self.cache = CacheRegistry()
+        self.responses = ResponseStore()  # ref §8 stored responses
+        self.tee = TEERegistry()  # ref §13 TEE exchange hashes and tampered mode
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._replies: deque[ChatReply] = deque()
@@ -67,9 +71,13 @@ class EmulatorState:
         return None
 
     def clear(self) -> None:
-        """Forget requests, scripted replies, faults and cached prompt prefixes."""
+        """Forget requests, scripted replies, faults, cached prompt prefixes, stored responses and
+        TEE records (the tampered mode too)."""
         with self._lock:
             self._requests.clear()
             self._replies.clear()
             self._faults.clear()
         self.cache.clear()
+        self.responses.clear()
+        self.responses.background_polls = 2
+        self.tee.clear()
