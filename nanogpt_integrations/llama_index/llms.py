@@ -45,6 +45,7 @@ from nanogpt_integrations.core import (
     NanoGPTOptions,
     PromptCaching,
     ProviderRouting,
+    RawExchange,
     ReasoningOptions,
     WebSearchOptions,
     turn_from_completion,
@@ -65,6 +66,14 @@ from ._responses import (
     chat_to_completion,
     completion_to_response,
     turn_to_response,
+)
+from ._responses_api import (
+    CallMode,
+    ResponsesStreamState,
+    attach_tee,
+    call_mode,
+    response_to_chat,
+    to_responses_request,
 )
 from ._tools import tool_choice_to_wire, tool_selections, tools_to_wire, trim_to_one_tool_call
 
@@ -148,6 +157,17 @@ class NanoGPTLLM(FunctionCallingLLM):
     prompt_caching: bool | PromptCaching | dict[str, Any] | None = None
     reasoning_effort: str | None = None
     reasoning: ReasoningOptions | dict[str, Any] | None = None
+    use_responses_api: bool = Field(
+        default=False, description="Send chat calls to /responses (also per call: use_responses_api=True)."
+    )
+    verify_tee: bool = Field(
+        default=False,
+        description="TEE/ models: verify the signed request/response hashes; result in "
+        "additional_kwargs['tee_verification'].",
+    )
+    tee_raise_on_failure: bool = Field(
+        default=False, description="Raise TEEVerificationError when a TEE verification fails."
+    )
 
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _options: NanoGPTOptions = PrivateAttr()
@@ -292,42 +312,134 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     # -- chat ------------------------------------------------------------------------------------
 
+    def _mode(self, kwargs: dict[str, Any]) -> CallMode:
+        return call_mode(
+            kwargs,
+            model=self.model,
+            responses=self.use_responses_api,
+            verify=self.verify_tee,
+            raise_on_failure=self.tee_raise_on_failure,
+        )
+
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        mode = self._mode(kwargs)
         req = self._chat_request(messages, kwargs)
+        if mode.responses:
+            resp = to_responses_request(req)
+            return response_to_chat(self.client.responses_create(resp.body, headers=resp.headers))
+        if mode.verify_tee:
+            exchange = RawExchange()
+            completion = self.client.chat(req.body, headers=req.headers, capture=exchange)
+            response = turn_to_response(turn_from_completion(completion), completion)
+            verification = self.client.tee_verify(
+                exchange, model=req.body["model"], completion_id=completion.id or ""
+            )
+            return attach_tee(response, verification, mode.raise_on_failure)
         completion = self.client.chat(req.body, headers=req.headers)
         return turn_to_response(turn_from_completion(completion), completion)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        mode = self._mode(kwargs)
         req = self._chat_request(messages, kwargs)
-        stream = self.client.stream_chat(req.body, headers=req.headers, include_usage=self.stream_usage)
+        if mode.responses:
+            resp = to_responses_request(req)
+            events = self.client.responses_stream(resp.body, headers=resp.headers)
+
+            def responses_gen() -> ChatResponseGen:
+                state = ResponsesStreamState(events.request_id)
+                with events:
+                    for event in events:
+                        response = state.step(event)
+                        if response is not None:
+                            yield response
+
+            return responses_gen()
+        exchange = RawExchange() if mode.verify_tee else None
+        stream = self.client.stream_chat(
+            req.body, headers=req.headers, include_usage=self.stream_usage, capture=exchange
+        )
 
         def gen() -> ChatResponseGen:
             state = ChatStreamState(stream.request_id)
+            held: ChatResponse | None = None  # with TEE, the last response waits for the verification
             with stream:
                 for chunk in stream:
                     response = state.step(chunk)
-                    if response is not None:
+                    if response is None:
+                        continue
+                    if exchange is None:
                         yield response
+                        continue
+                    if held is not None:
+                        yield held
+                    held = response
+            if exchange is not None and held is not None:
+                verification = self.client.tee_verify(
+                    exchange, model=req.body["model"], completion_id=state.accumulator.turn.id or ""
+                )
+                yield attach_tee(held, verification, mode.raise_on_failure)
 
         return gen()
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        mode = self._mode(kwargs)
         req = self._chat_request(messages, kwargs)
-        completion = await self.async_client.chat(req.body, headers=req.headers)
+        client = self.async_client
+        if mode.responses:
+            resp = to_responses_request(req)
+            return response_to_chat(await client.responses_create(resp.body, headers=resp.headers))
+        if mode.verify_tee:
+            exchange = RawExchange()
+            completion = await client.chat(req.body, headers=req.headers, capture=exchange)
+            response = turn_to_response(turn_from_completion(completion), completion)
+            verification = await client.tee_verify(
+                exchange, model=req.body["model"], completion_id=completion.id or ""
+            )
+            return attach_tee(response, verification, mode.raise_on_failure)
+        completion = await client.chat(req.body, headers=req.headers)
         return turn_to_response(turn_from_completion(completion), completion)
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        mode = self._mode(kwargs)
         req = self._chat_request(messages, kwargs)
         client = self.async_client
-        stream = await client.stream_chat(req.body, headers=req.headers, include_usage=self.stream_usage)
+        if mode.responses:
+            resp = to_responses_request(req)
+            events = await client.responses_stream(resp.body, headers=resp.headers)
+
+            async def responses_gen() -> ChatResponseAsyncGen:
+                state = ResponsesStreamState(events.request_id)
+                async with events:
+                    async for event in events:
+                        response = state.step(event)
+                        if response is not None:
+                            yield response
+
+            return responses_gen()
+        exchange = RawExchange() if mode.verify_tee else None
+        stream = await client.stream_chat(
+            req.body, headers=req.headers, include_usage=self.stream_usage, capture=exchange
+        )
 
         async def gen() -> ChatResponseAsyncGen:
             state = ChatStreamState(stream.request_id)
+            held: ChatResponse | None = None  # with TEE, the last response waits for the verification
             async with stream:
                 async for chunk in stream:
                     response = state.step(chunk)
-                    if response is not None:
+                    if response is None:
+                        continue
+                    if exchange is None:
                         yield response
+                        continue
+                    if held is not None:
+                        yield held
+                    held = response
+            if exchange is not None and held is not None:
+                verification = await client.tee_verify(
+                    exchange, model=req.body["model"], completion_id=state.accumulator.turn.id or ""
+                )
+                yield attach_tee(held, verification, mode.raise_on_failure)
 
         return gen()
 
