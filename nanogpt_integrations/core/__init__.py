@@ -3,6 +3,7 @@
 Depends on httpx and pydantic only; never imports LangChain or LlamaIndex.
 """
 
+from ._base import MAX_EMBEDDING_BATCH
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from .accumulator import (
@@ -44,6 +45,7 @@ from .errors import (
     error_from_response,
     parse_error_body,
 )
+from .lazy import LazyClients
 from .legacy import TalkToGPTResult, parse_talk_to_gpt
 from .model_ids import (
     ROUTING_ALIASES,
@@ -110,6 +112,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
+    "MAX_EMBEDDING_BATCH",
     "REASONING_EFFORTS",
     "RETRYABLE_STATUSES",
     "ROUTING_ALIASES",
@@ -132,6 +135,7 @@ __all__ = [
     "ConflictError",
     "EmbeddingResponse",
     "InternalServerError",
+    "LazyClients",
     "MissingAPIKeyError",
     "ModelCapabilities",
     "ModelCatalogue",

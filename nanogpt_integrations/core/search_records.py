@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
-from ._config import TimeoutTypes
-from .async_client import AsyncNanoGPTClient
-from .client import NanoGPTClient
 from .web_search import SourcedAnswer, WebSearchRequest, WebSearchResponse
 
 __all__ = [
@@ -29,7 +25,6 @@ __all__ = [
     "LLM_HIDDEN_METADATA_KEYS",
     "SEARCH_OPTION_NAMES",
     "SOFYA_MAX_RESULTS",
-    "LazyClients",
     "SearchParameterError",
     "SearchRecord",
     "build_search_request",
@@ -340,50 +335,3 @@ def format_results(items: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
 
 
 # -- clients -----------------------------------------------------------------------------------
-
-
-class LazyClients:
-    """A sync and an async core client built on first use from one set of settings.
-
-    Adapters (retrievers, tools, embeddings) hold one of these instead of building clients at
-    construction: a sync pool is never opened for async-only use, and nothing here is serialised.
-    """
-
-    def __init__(
-        self,
-        *,
-        api_key: str | SecretStr | None,
-        base_url: str | None,
-        timeout: TimeoutTypes = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self._settings: dict[str, Any] = {
-            "api_key": api_key,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "default_headers": default_headers,
-        }
-        self._lock = threading.Lock()
-        self._sync: NanoGPTClient | None = None
-        self._async: AsyncNanoGPTClient | None = None
-
-    def __repr__(self) -> str:
-        return f"LazyClients(base_url={self._settings['base_url']!r})"
-
-    @property
-    def sync(self) -> NanoGPTClient:
-        if self._sync is None:
-            with self._lock:
-                if self._sync is None:
-                    self._sync = NanoGPTClient(**self._settings)
-        return self._sync
-
-    @property
-    def async_(self) -> AsyncNanoGPTClient:
-        if self._async is None:
-            with self._lock:
-                if self._async is None:
-                    self._async = AsyncNanoGPTClient(**self._settings)
-        return self._async

@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
 
+from ..core.lazy import LazyClients
 from ..core.search_records import (
-    LazyClients,
     SearchRecord,
     check_k,
     check_search_options,

@@ -6,8 +6,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from ..core._base import MAX_EMBEDDING_BATCH
-from ..core.search_records import DEFAULT_EMBEDDING_MODEL, LazyClients
+from ..core import MAX_EMBEDDING_BATCH
+from ..core.lazy import LazyClients
+from ..core.search_records import DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["NanoGPTEmbeddings"]
 

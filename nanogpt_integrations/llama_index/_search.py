@@ -8,9 +8,9 @@ from typing import Any
 from llama_index.core.schema import NodeWithScore, TextNode
 from pydantic import BaseModel, SecretStr
 
+from ..core.lazy import LazyClients
 from ..core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
-    LazyClients,
     SearchRecord,
     check_k,
     check_search_options,

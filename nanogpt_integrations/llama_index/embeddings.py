@@ -7,8 +7,9 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import Field, PrivateAttr, SecretStr
 
-from ..core._base import MAX_EMBEDDING_BATCH
-from ..core.search_records import DEFAULT_EMBEDDING_MODEL, LazyClients
+from ..core import MAX_EMBEDDING_BATCH
+from ..core.lazy import LazyClients
+from ..core.search_records import DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["NanoGPTEmbedding"]
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, SecretStr
 
+from nanogpt_integrations.core.lazy import LazyClients
 from nanogpt_integrations.core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
-    LazyClients,
     SearchParameterError,
     SearchRecord,
     build_search_request,
@@ -338,3 +338,15 @@ def test_lazy_clients_are_built_once_on_first_use_and_hide_the_key() -> None:
     assert "sk-very-secret" not in repr(clients)
     assert "sk-very-secret" not in repr(clients.sync)
     clients.sync.close()
+
+
+def test_lazy_clients_copies_and_pickles_start_fresh_and_keep_settings() -> None:
+    import copy
+    import pickle
+
+    clients = LazyClients(api_key=SecretStr("sk-very-secret"), base_url="http://127.0.0.1:9/api/v1")
+    first = clients.sync
+    for other in (copy.deepcopy(clients), pickle.loads(pickle.dumps(clients))):
+        assert other.sync is not first
+        assert other.sync.base_url == "http://127.0.0.1:9/api/v1"
+        assert other.sync.config.require_key() == "sk-very-secret"
