@@ -205,7 +205,7 @@ def keccak256(data: bytes) -> bytes:
     """Keccak-256 (Ethereum's, not NIST SHA3-256)."""
     try:
         from Crypto.Hash import keccak
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
     return keccak.new(digest_bits=256, data=data).digest()
 
@@ -213,7 +213,7 @@ def keccak256(data: bytes) -> bytes:
 def _coincurve() -> Any:
     try:
         import coincurve
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
     return coincurve
 
