@@ -181,6 +181,26 @@ class BaseClient:
         have accepted (and billed) the request, so it is not sent twice."""
         return not isinstance(exc, httpx.ReadTimeout)
 
+    def _delay_after_exception(self, exc: httpx.HTTPError, attempt: int) -> float:
+        """Seconds to wait before retrying a transport failure; raises the typed error when it is final."""
+        policy = self.config.retry
+        if self._retryable_transport_error(exc) and policy.should_retry(attempt, None):
+            delay = policy.delay(attempt)
+            logger.info(
+                "NanoGPT connection failed (%s); retry %d in %.2fs", type(exc).__name__, attempt + 1, delay
+            )
+            return delay
+        raise self._transport_error(exc) from exc
+
+    def _delay_after_status(self, response: httpx.Response, attempt: int) -> float:
+        """Seconds to wait before retrying an error status (body already read); raises when final."""
+        policy = self.config.retry
+        if policy.should_retry(attempt, response.status_code):
+            delay = policy.delay(attempt, response.headers.get("retry-after"))
+            logger.info("NanoGPT answered %d; retry %d in %.2fs", response.status_code, attempt + 1, delay)
+            return delay
+        raise self._status_error(response)
+
     @staticmethod
     def _status_error(response: httpx.Response) -> NanoGPTError:
         return error_from_response(response.status_code, response.content, response.headers)

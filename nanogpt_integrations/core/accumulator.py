@@ -170,15 +170,13 @@ class StreamAccumulator:
             return len(self._calls) if not self._calls else max(self._calls) + 1
         return self._last_index
 
-    def add(self, chunk: ChatCompletionChunk) -> StreamDelta:
-        """Merge ``chunk`` and return what it added."""
+    def _merge_meta(self, chunk: ChatCompletionChunk | Completion) -> StreamDelta:
+        """Id, model, usage and pricing: taken from whichever chunk carries them (the last wins)."""
         out = StreamDelta()
         turn = self.turn
         turn.id = turn.id or chunk.id
         turn.model = chunk.model or turn.model
         turn.created = turn.created or chunk.created
-        turn.service_tier = chunk.service_tier or turn.service_tier
-        turn.system_fingerprint = chunk.system_fingerprint or turn.system_fingerprint
         if chunk.usage is not None:
             out.usage = chunk.usage.normalized()
             turn.usage = out.usage
@@ -186,6 +184,14 @@ class StreamAccumulator:
         if chunk.x_nanogpt_pricing is not None:
             out.pricing = chunk.x_nanogpt_pricing
             turn.pricing = out.pricing
+        return out
+
+    def add(self, chunk: ChatCompletionChunk) -> StreamDelta:
+        """Merge ``chunk`` and return what it added."""
+        out = self._merge_meta(chunk)
+        turn = self.turn
+        turn.service_tier = chunk.service_tier or turn.service_tier
+        turn.system_fingerprint = chunk.system_fingerprint or turn.system_fingerprint
         for choice in chunk.choices:
             if choice.index != 0:
                 continue  # n > 1 is not used by this package
@@ -215,18 +221,8 @@ class StreamAccumulator:
 
     def add_completion(self, chunk: Completion) -> StreamDelta:
         """Merge a legacy ``/completions`` stream chunk (``choices[].text``) and return what it added."""
-        out = StreamDelta()
+        out = self._merge_meta(chunk)
         turn = self.turn
-        turn.id = turn.id or chunk.id
-        turn.model = chunk.model or turn.model
-        turn.created = turn.created or chunk.created
-        if chunk.usage is not None:
-            out.usage = chunk.usage.normalized()
-            turn.usage = out.usage
-            turn.raw_usage = chunk.usage.model_dump(exclude_none=True)
-        if chunk.x_nanogpt_pricing is not None:
-            out.pricing = chunk.x_nanogpt_pricing
-            turn.pricing = out.pricing
         for choice in chunk.choices:
             if choice.index != 0:
                 continue

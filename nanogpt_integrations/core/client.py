@@ -10,7 +10,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, capturing, logger
+from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
@@ -97,40 +97,24 @@ class NanoGPTClient(BaseClient):
             auth=auth,
             timeout=timeout,
         )
-        policy = self.config.retry
         attempt = 0
         while True:
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
-                if self._retryable_transport_error(exc) and policy.should_retry(attempt, None):
-                    delay = policy.delay(attempt)
-                    logger.info(
-                        "NanoGPT connection failed (%s); retry %d in %.2fs",
-                        type(exc).__name__,
-                        attempt + 1,
-                        delay,
-                    )
-                    time.sleep(delay)
-                    attempt += 1
-                    continue
-                raise self._transport_error(exc) from exc
+                time.sleep(self._delay_after_exception(exc, attempt))
+                attempt += 1
+                continue
             if response.status_code >= 400:
                 try:
                     response.read()
                 except httpx.HTTPError:
-                    pass
+                    pass  # the status alone decides; a body cut short only loses the message
                 finally:
                     response.close()
-                if policy.should_retry(attempt, response.status_code):
-                    delay = policy.delay(attempt, response.headers.get("retry-after"))
-                    logger.info(
-                        "NanoGPT answered %d; retry %d in %.2fs", response.status_code, attempt + 1, delay
-                    )
-                    time.sleep(delay)
-                    attempt += 1
-                    continue
-                raise self._status_error(response)
+                time.sleep(self._delay_after_status(response, attempt))
+                attempt += 1
+                continue
             if not stream:
                 try:
                     response.read()

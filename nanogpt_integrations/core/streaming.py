@@ -67,9 +67,10 @@ def parse_event(event: ServerSentEvent, model: type[T], request_id: str | None) 
     return chunk
 
 
-def _eof_error(request_id: str | None) -> StreamError:
+def _eof_error(request_id: str | None, partial: int = 0) -> StreamError:
+    extra = f" ({partial} unterminated event(s) at the end were not delivered)" if partial else ""
     return StreamError(
-        "stream ended before [DONE]: the connection closed early, the reply may be incomplete",
+        "stream ended before [DONE]: the connection closed early, the reply may be incomplete" + extra,
         request_id=request_id,
     )
 
@@ -78,6 +79,48 @@ def _read_error(exc: httpx.HTTPError, request_id: str | None) -> Exception:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"timed out waiting for the next stream event: {exc}", request_id=request_id)
     return StreamError(f"connection lost mid-stream: {exc!r}", request_id=request_id)
+
+
+class _ChunkDecoder(Generic[T]):
+    """Bytes in, typed chunks out: the part of a stream that does not care about sync or async.
+
+    After ``[DONE]`` it swallows the rest of the body (so the connection can return to the pool);
+    :meth:`finish` raises when the body ended without ``[DONE]``.
+    """
+
+    __slots__ = ("done", "model", "request_id", "sse")
+
+    def __init__(self, model: type[T], request_id: str | None) -> None:
+        self.sse = SSEDecoder()
+        self.model = model
+        self.request_id = request_id
+        self.done = False
+
+    def _parse(self, events: list[ServerSentEvent]) -> list[T]:
+        out: list[T] = []
+        for event in events:
+            item = parse_event(event, self.model, self.request_id)
+            if item is _DONE:
+                self.done = True
+                break
+            if item is not _SKIP:
+                out.append(item)
+        return out
+
+    def feed(self, raw: bytes) -> list[T]:
+        return [] if self.done else self._parse(self.sse.feed(raw))
+
+    def finish(self) -> list[T]:
+        """Events left at EOF; raises :class:`StreamError` if ``[DONE]`` never came."""
+        if self.done:
+            return []
+        items = self._parse(self.sse.flush())
+        if not self.done:
+            if items:
+                # Deliver what arrived before failing: callers see the partial reply via the error.
+                raise _eof_error(self.request_id, partial=len(items))
+            raise _eof_error(self.request_id)
+        return items
 
 
 class Stream(Generic[T]):
@@ -94,33 +137,16 @@ class Stream(Generic[T]):
         return self.response.headers
 
     def __iter__(self) -> Iterator[T]:
-        decoder = SSEDecoder()
-        done = False
+        decoder = _ChunkDecoder(self._model, self.request_id)
         try:
             try:
                 for raw in self.response.iter_bytes():
-                    if done:
-                        continue  # drain the body after [DONE] so the connection returns to the pool
-                    for event in decoder.feed(raw):
-                        item = parse_event(event, self._model, self.request_id)
-                        if item is _DONE:
-                            done = True
-                            break
-                        if item is not _SKIP:
-                            yield item
+                    yield from decoder.feed(raw)
             except httpx.HTTPError as exc:
-                if done:
+                if decoder.done:
                     return
                 raise _read_error(exc, self.request_id) from exc
-            if done:
-                return
-            for event in decoder.flush():
-                item = parse_event(event, self._model, self.request_id)
-                if item is _DONE:
-                    return
-                if item is not _SKIP:
-                    yield item
-            raise _eof_error(self.request_id)
+            yield from decoder.finish()
         finally:
             self.close()
 
@@ -150,33 +176,18 @@ class AsyncStream(Generic[T]):
         return self.response.headers
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        decoder = SSEDecoder()
-        done = False
+        decoder = _ChunkDecoder(self._model, self.request_id)
         try:
             try:
                 async for raw in self.response.aiter_bytes():
-                    if done:
-                        continue  # drain the body after [DONE] so the connection returns to the pool
-                    for event in decoder.feed(raw):
-                        item = parse_event(event, self._model, self.request_id)
-                        if item is _DONE:
-                            done = True
-                            break
-                        if item is not _SKIP:
-                            yield item
+                    for item in decoder.feed(raw):
+                        yield item
             except httpx.HTTPError as exc:
-                if done:
+                if decoder.done:
                     return
                 raise _read_error(exc, self.request_id) from exc
-            if done:
-                return
-            for event in decoder.flush():
-                item = parse_event(event, self._model, self.request_id)
-                if item is _DONE:
-                    return
-                if item is not _SKIP:
-                    yield item
-            raise _eof_error(self.request_id)
+            for item in decoder.finish():
+                yield item
         finally:
             await self.response.aclose()
 
