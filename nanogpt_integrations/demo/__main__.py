@@ -1,0 +1,5 @@
+"""``python -m nanogpt_integrations.demo``."""
+
+from . import main
+
+raise SystemExit(main())
