@@ -48,6 +48,7 @@ from nanogpt_integrations.core import (
     RawExchange,
     ReasoningOptions,
     WebSearchOptions,
+    base_model,
     turn_from_completion,
 )
 
@@ -332,7 +333,7 @@ class NanoGPTLLM(FunctionCallingLLM):
             completion = self.client.chat(req.body, headers=req.headers, capture=exchange)
             response = turn_to_response(turn_from_completion(completion), completion)
             verification = self.client.tee_verify(
-                exchange, model=req.body["model"], completion_id=completion.id or ""
+                exchange, model=base_model(req.body["model"]), completion_id=completion.id or ""
             )
             return attach_tee(response, verification, mode.raise_on_failure)
         completion = self.client.chat(req.body, headers=req.headers)
@@ -375,7 +376,9 @@ class NanoGPTLLM(FunctionCallingLLM):
                     held = response
             if exchange is not None and held is not None:
                 verification = self.client.tee_verify(
-                    exchange, model=req.body["model"], completion_id=state.accumulator.turn.id or ""
+                    exchange,
+                    model=base_model(req.body["model"]),
+                    completion_id=state.accumulator.turn.id or "",
                 )
                 yield attach_tee(held, verification, mode.raise_on_failure)
 
@@ -393,7 +396,7 @@ class NanoGPTLLM(FunctionCallingLLM):
             completion = await client.chat(req.body, headers=req.headers, capture=exchange)
             response = turn_to_response(turn_from_completion(completion), completion)
             verification = await client.tee_verify(
-                exchange, model=req.body["model"], completion_id=completion.id or ""
+                exchange, model=base_model(req.body["model"]), completion_id=completion.id or ""
             )
             return attach_tee(response, verification, mode.raise_on_failure)
         completion = await client.chat(req.body, headers=req.headers)
@@ -437,7 +440,9 @@ class NanoGPTLLM(FunctionCallingLLM):
                     held = response
             if exchange is not None and held is not None:
                 verification = await client.tee_verify(
-                    exchange, model=req.body["model"], completion_id=state.accumulator.turn.id or ""
+                    exchange,
+                    model=base_model(req.body["model"]),
+                    completion_id=state.accumulator.turn.id or "",
                 )
                 yield attach_tee(held, verification, mode.raise_on_failure)
 

@@ -49,6 +49,13 @@ def test_chat_is_verified(make_llm: Factory, emulator: NanoGPTEmulator) -> None:
     assert response.message.content == "Hello! You said: Hello TEE"
 
 
+def test_attestation_uses_the_model_without_suffixes(make_llm: Factory, emulator: NanoGPTEmulator) -> None:
+    response = make_llm(web_search=True).chat(HELLO)
+    assert emulator.last_request("/chat/completions").body["model"] == f"{MODEL}:online"
+    assert emulator.last_request("/tee/attestation").query["model"] == MODEL
+    assert response.additional_kwargs["tee_verification"]["status"] == "verified"
+
+
 def test_stream_is_verified_on_the_last_response_only(make_llm: Factory) -> None:
     streamed = list(make_llm().stream_chat(HELLO))
     assert len(streamed) > 2
