@@ -20,6 +20,9 @@ __all__ = [
     "EmulatorProcess",
     "Result",
     "Table",
+    "gather_times",
+    "import_times",
+    "interleaved",
     "median_time",
     "median_time_async",
     "python_in_subprocess",
@@ -131,6 +134,41 @@ def python_in_subprocess(code: str, *, env: dict[str, str] | None = None) -> str
         env={**os.environ, **(env or {})},
     )
     return out.stdout.strip()
+
+
+def gather_times(
+    contenders: dict[str, Callable[[], Awaitable[object]]], *, concurrency: int, rounds: int
+) -> dict[str, float]:
+    """Median seconds for ``concurrency`` calls of each contender under one ``asyncio.gather``.
+
+    One event loop; every contender runs one warm-up batch (connection pools), then the rounds
+    alternate between contenders.
+    """
+
+    async def run() -> dict[str, float]:
+        for fn in contenders.values():
+            await asyncio.gather(*(fn() for _ in range(concurrency)))
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        for _ in range(rounds):
+            for name, fn in contenders.items():
+                start = time.perf_counter()
+                await asyncio.gather(*(fn() for _ in range(concurrency)))
+                samples[name].append(time.perf_counter() - start)
+        return {name: statistics.median(values) for name, values in samples.items()}
+
+    return asyncio.run(run())
+
+
+_IMPORT = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+
+
+def import_times(statements: dict[str, str], runs: int = 9) -> dict[str, float]:
+    """Median seconds to run each import statement in a fresh interpreter, runs interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name in statements}
+    for _ in range(runs):
+        for name, stmt in statements.items():
+            samples[name].append(float(python_in_subprocess(_IMPORT.format(stmt=stmt))))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 @dataclass
