@@ -219,6 +219,23 @@ def test_stream_events_in_order_with_usage_in_terminal_event(
     assert turn.cost is not None
 
 
+def test_stream_event_order_for_a_text_reply(client: NanoGPTClient, emulator: NanoGPTEmulator) -> None:
+    emulator.script(ChatReply(content="abcdef", chunk_size=3))
+    types = [e.type for e in client.responses_stream({"model": "m", "input": "x"})]
+    assert types == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+
+
 def test_streamed_function_call(client: NanoGPTClient) -> None:
     acc = ResponsesAccumulator()
     for event in client.responses_stream({"model": "m", "input": "weather in Oslo?", "tools": [WEATHER]}):
