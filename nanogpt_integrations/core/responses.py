@@ -15,6 +15,7 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
+import httpx
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .accumulator import AssistantTurn, StreamDelta, ToolCallFragment, ToolCallResult
@@ -422,7 +423,7 @@ class ResponseEventStream:
         self.request_id = stream.request_id
 
     @property
-    def response(self) -> Any:
+    def response(self) -> httpx.Response:
         """The underlying ``httpx.Response``."""
         return self._stream.response
 
@@ -459,7 +460,8 @@ class AsyncResponseEventStream:
         self.request_id = stream.request_id
 
     @property
-    def response(self) -> Any:
+    def response(self) -> httpx.Response:
+        """The underlying ``httpx.Response``."""
         return self._stream.response
 
     async def __aiter__(self) -> AsyncIterator[ResponseStreamEvent]:
