@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
@@ -32,9 +32,12 @@ from ._messages import convert_messages
 from ._payload import Request, build_request, split_kwargs
 from ._responses import chunk_from_delta, final_chunk, message_from_turn
 from ._settings import NanoGPTSettings
-from ._structured import StructuredMethod, output_parser, with_raw
 from ._tools import ToolLike, format_tools, response_format, schema_name
 from ._tools import tool_choice as normalize_tool_choice
+
+if TYPE_CHECKING:
+    # Loaded on first use of with_structured_output: the output parsers cost ~7 ms at import.
+    from ._structured import StructuredMethod
 
 __all__ = ["ChatNanoGPT"]
 
@@ -268,6 +271,8 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         upstreams), "json_schema" (``response_format`` json_schema, ``strict`` passed through) or
         "json_mode" (``response_format`` json_object; describe the keys in the prompt).
         """
+        from ._structured import output_parser, with_raw
+
         if kwargs:
             raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
         if schema is None and method != "json_mode":
