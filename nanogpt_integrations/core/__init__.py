@@ -3,109 +3,115 @@
 Depends on httpx and pydantic only; never imports LangChain or LlamaIndex.
 """
 
-from ._base import MAX_EMBEDDING_BATCH
-from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig
-from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from .accumulator import (
-    AssistantTurn,
-    StreamAccumulator,
-    StreamDelta,
-    ToolCallFragment,
-    ToolCallResult,
-    turn_from_completion,
-)
-from .async_client import AsyncNanoGPTClient
-from .caching import MAX_CACHE_BREAKPOINTS, check_cache_markers, count_cache_markers, strip_cache_markers
-from .catalogue import (
-    ModelCapabilities,
-    ModelCatalogue,
-    ModelInfo,
-    ModelPricing,
-    supports_explicit_cache_control,
-)
-from .client import NanoGPTClient
-from .errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    CacheConsistencyError,
-    ConflictError,
-    InternalServerError,
-    MissingAPIKeyError,
-    NanoGPTError,
-    NotFoundError,
-    PaymentRequiredError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestTooLargeError,
-    ServiceUnavailableError,
-    StreamError,
-    error_from_response,
-    parse_error_body,
-)
-from .lazy import LazyClients
-from .legacy import TalkToGPTResult, parse_talk_to_gpt
-from .model_ids import (
-    ROUTING_ALIASES,
-    WEB_SEARCH_VARIANTS,
-    ParsedModelId,
-    base_model,
-    build_model_id,
-    parse_model_id,
-    web_search_suffix,
-)
-from .options import (
-    BILLING_MODES,
-    REASONING_EFFORTS,
-    NanoGPTOptions,
-    PromptCaching,
-    ProviderRouting,
-    ReasoningOptions,
-    RequestParts,
-    WebSearchOptions,
-)
-from .responses import (
-    AsyncResponseEventStream,
-    ResponseDeleted,
-    ResponseEventStream,
-    ResponseObject,
-    ResponsesAccumulator,
-    ResponsesRequest,
-    ResponseStreamEvent,
-    ResponseTimeoutError,
-    responses_body_from_chat,
-    turn_from_response,
-)
-from .sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
-from .streaming import AsyncStream, Stream
-from .tee import (
-    RawExchange,
-    TEEAttestation,
-    TEESignature,
-    TEEVerification,
-    TEEVerificationError,
-    is_tee_model,
-    verify_tee,
-)
-from .types import (
-    ChatCompletion,
-    ChatCompletionChunk,
-    Completion,
-    EmbeddingResponse,
-    Pricing,
-    TokenUsage,
-    Usage,
-)
-from .web_search import (
-    SEARCH_PROVIDERS,
-    SourcedAnswer,
-    WebSearchRequest,
-    WebSearchResponse,
-    WebSearchResult,
-    WebSource,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._base import MAX_EMBEDDING_BATCH
+    from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig
+    from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+    from .accumulator import (
+        AssistantTurn,
+        StreamAccumulator,
+        StreamDelta,
+        ToolCallFragment,
+        ToolCallResult,
+        turn_from_completion,
+    )
+    from .async_client import AsyncNanoGPTClient
+    from .caching import MAX_CACHE_BREAKPOINTS, check_cache_markers, count_cache_markers, strip_cache_markers
+    from .catalogue import (
+        ModelCapabilities,
+        ModelCatalogue,
+        ModelInfo,
+        ModelPricing,
+        supports_explicit_cache_control,
+    )
+    from .client import NanoGPTClient
+    from .errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        CacheConsistencyError,
+        ConflictError,
+        InternalServerError,
+        MissingAPIKeyError,
+        NanoGPTError,
+        NotFoundError,
+        PaymentRequiredError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestTooLargeError,
+        ServiceUnavailableError,
+        StreamError,
+        error_from_response,
+        parse_error_body,
+    )
+    from .lazy import LazyClients
+    from .legacy import TalkToGPTResult, parse_talk_to_gpt
+    from .model_ids import (
+        ROUTING_ALIASES,
+        WEB_SEARCH_VARIANTS,
+        ParsedModelId,
+        base_model,
+        build_model_id,
+        parse_model_id,
+        web_search_suffix,
+    )
+    from .options import (
+        BILLING_MODES,
+        REASONING_EFFORTS,
+        NanoGPTOptions,
+        PromptCaching,
+        ProviderRouting,
+        ReasoningOptions,
+        RequestParts,
+        WebSearchOptions,
+    )
+    from .responses import (
+        AsyncResponseEventStream,
+        ResponseDeleted,
+        ResponseEventStream,
+        ResponseObject,
+        ResponsesAccumulator,
+        ResponsesRequest,
+        ResponseStreamEvent,
+        ResponseTimeoutError,
+        responses_body_from_chat,
+        turn_from_response,
+    )
+    from .sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
+    from .streaming import AsyncStream, Stream
+    from .tee import (
+        RawExchange,
+        TEEAttestation,
+        TEESignature,
+        TEEVerification,
+        TEEVerificationError,
+        is_tee_model,
+        verify_tee,
+    )
+    from .types import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        Completion,
+        EmbeddingResponse,
+        Pricing,
+        TokenUsage,
+        Usage,
+    )
+    from .web_search import (
+        SEARCH_PROVIDERS,
+        SourcedAnswer,
+        WebSearchRequest,
+        WebSearchResponse,
+        WebSearchResult,
+        WebSource,
+    )
 
 __all__ = [
     "BILLING_MODES",
@@ -206,3 +212,118 @@ __all__ = [
     "verify_tee",
     "web_search_suffix",
 ]
+
+# Names load on first use (PEP 562): ``import nanogpt_integrations.core`` stays cheap and each
+# feature (Responses API, TEE, web search, ...) costs its import time only when used.
+_EXPORTS: dict[str, str] = {
+    "MAX_EMBEDDING_BATCH": "._base",
+    "DEFAULT_BASE_URL": "._config",
+    "DEFAULT_TIMEOUT": "._config",
+    "ClientConfig": "._config",
+    "RETRYABLE_STATUSES": "._retry",
+    "RetryPolicy": "._retry",
+    "parse_retry_after": "._retry",
+    "AssistantTurn": ".accumulator",
+    "StreamAccumulator": ".accumulator",
+    "StreamDelta": ".accumulator",
+    "ToolCallFragment": ".accumulator",
+    "ToolCallResult": ".accumulator",
+    "turn_from_completion": ".accumulator",
+    "AsyncNanoGPTClient": ".async_client",
+    "MAX_CACHE_BREAKPOINTS": ".caching",
+    "check_cache_markers": ".caching",
+    "count_cache_markers": ".caching",
+    "strip_cache_markers": ".caching",
+    "ModelCapabilities": ".catalogue",
+    "ModelCatalogue": ".catalogue",
+    "ModelInfo": ".catalogue",
+    "ModelPricing": ".catalogue",
+    "supports_explicit_cache_control": ".catalogue",
+    "NanoGPTClient": ".client",
+    "APIConnectionError": ".errors",
+    "APIStatusError": ".errors",
+    "APITimeoutError": ".errors",
+    "AuthenticationError": ".errors",
+    "BadRequestError": ".errors",
+    "CacheConsistencyError": ".errors",
+    "ConflictError": ".errors",
+    "InternalServerError": ".errors",
+    "MissingAPIKeyError": ".errors",
+    "NanoGPTError": ".errors",
+    "NotFoundError": ".errors",
+    "PaymentRequiredError": ".errors",
+    "PermissionDeniedError": ".errors",
+    "RateLimitError": ".errors",
+    "RequestTooLargeError": ".errors",
+    "ServiceUnavailableError": ".errors",
+    "StreamError": ".errors",
+    "error_from_response": ".errors",
+    "parse_error_body": ".errors",
+    "LazyClients": ".lazy",
+    "TalkToGPTResult": ".legacy",
+    "parse_talk_to_gpt": ".legacy",
+    "ROUTING_ALIASES": ".model_ids",
+    "WEB_SEARCH_VARIANTS": ".model_ids",
+    "ParsedModelId": ".model_ids",
+    "base_model": ".model_ids",
+    "build_model_id": ".model_ids",
+    "parse_model_id": ".model_ids",
+    "web_search_suffix": ".model_ids",
+    "BILLING_MODES": ".options",
+    "REASONING_EFFORTS": ".options",
+    "NanoGPTOptions": ".options",
+    "PromptCaching": ".options",
+    "ProviderRouting": ".options",
+    "ReasoningOptions": ".options",
+    "RequestParts": ".options",
+    "WebSearchOptions": ".options",
+    "AsyncResponseEventStream": ".responses",
+    "ResponseDeleted": ".responses",
+    "ResponseEventStream": ".responses",
+    "ResponseObject": ".responses",
+    "ResponsesAccumulator": ".responses",
+    "ResponsesRequest": ".responses",
+    "ResponseStreamEvent": ".responses",
+    "ResponseTimeoutError": ".responses",
+    "responses_body_from_chat": ".responses",
+    "turn_from_response": ".responses",
+    "ServerSentEvent": ".sse",
+    "SSEDecoder": ".sse",
+    "aiter_sse": ".sse",
+    "iter_sse": ".sse",
+    "AsyncStream": ".streaming",
+    "Stream": ".streaming",
+    "RawExchange": ".tee",
+    "TEEAttestation": ".tee",
+    "TEESignature": ".tee",
+    "TEEVerification": ".tee",
+    "TEEVerificationError": ".tee",
+    "is_tee_model": ".tee",
+    "verify_tee": ".tee",
+    "ChatCompletion": ".types",
+    "ChatCompletionChunk": ".types",
+    "Completion": ".types",
+    "EmbeddingResponse": ".types",
+    "Pricing": ".types",
+    "TokenUsage": ".types",
+    "Usage": ".types",
+    "SEARCH_PROVIDERS": ".web_search",
+    "SourcedAnswer": ".web_search",
+    "WebSearchRequest": ".web_search",
+    "WebSearchResponse": ".web_search",
+    "WebSearchResult": ".web_search",
+    "WebSource": ".web_search",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
