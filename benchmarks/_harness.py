@@ -124,10 +124,10 @@ def interleaved(contenders: dict[str, Callable[[], float]], repeats: int = 3) ->
     return best
 
 
-def python_in_subprocess(code: str, *, env: dict[str, str] | None = None) -> str:
+def python_in_subprocess(code: str, *, env: dict[str, str] | None = None, python: str | None = None) -> str:
     """Run ``code`` in a fresh interpreter and return its stdout (for import time and peak RSS)."""
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [python or sys.executable, "-c", code],
         check=True,
         capture_output=True,
         text=True,
