@@ -133,7 +133,9 @@ def run(ctx: Context, base_url: str) -> list[StepUsage]:
     for number, step in enumerate(STEPS, start=1):
         ctx.out.write(f"\n[{number}/{len(STEPS)}] {step.title}\n")
         ctx.out.flush()
-        results.append(step.run(ctx))
+        usage = step.run(ctx)
+        usage.step = step.name
+        results.append(usage)
     return results
 
 

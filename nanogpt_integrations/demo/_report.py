@@ -23,8 +23,8 @@ class _CallbackTotals(Protocol):
 class StepUsage:
     """What one demo step used, as NanoGPT reported it (usage + ``x_nanogpt_pricing``)."""
 
-    step: str
-    framework: str
+    step: str = ""
+    framework: str = ""
     requests: int = 0
     searches: int = 0
     input_tokens: int = 0
@@ -34,10 +34,9 @@ class StepUsage:
     cost: float = 0.0
 
     @classmethod
-    def from_callback(cls, step: str, cb: _CallbackTotals) -> StepUsage:
+    def from_callback(cls, cb: _CallbackTotals) -> StepUsage:
         """From the totals of a ``get_nanogpt_callback()`` block (LangChain steps)."""
         return cls(
-            step=step,
             framework="LangChain",
             requests=cb.successful_requests,
             searches=cb.web_searches,

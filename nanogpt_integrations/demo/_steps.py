@@ -82,7 +82,7 @@ class Context:
 
 @dataclass(frozen=True)
 class Step:
-    """One demo step: a title for the header, a short name for the table, and the code."""
+    """One demo step: a short name for the summary table, a title for its header, and the code."""
 
     name: str
     title: str
@@ -118,7 +118,7 @@ def streaming_chain(ctx: Context) -> StepUsage:
     chain = prompt | ctx.chat() | StrOutputParser()
     with get_nanogpt_callback() as cb:
         ctx.stream(chain.stream({"thing": "NanoGPT"}))
-    return StepUsage.from_callback("Streaming chain", cb)
+    return StepUsage.from_callback(cb)
 
 
 def tool_call(ctx: Context) -> StepUsage:
@@ -149,7 +149,7 @@ def tool_call(ctx: Context) -> StepUsage:
             ctx.say("(the model answered without calling the tool)")
         ctx.script(ChatReply(content="It is sunny and 21 °C in Paris right now.", chunk_size=6))
         ctx.stream(chunk.text for chunk in llm.bind_tools([get_weather]).stream(messages))
-    return StepUsage.from_callback("Tool call", cb)
+    return StepUsage.from_callback(cb)
 
 
 def structured_output(ctx: Context) -> StepUsage:
@@ -186,7 +186,7 @@ def structured_output(ctx: Context) -> StepUsage:
     for name, value in (movie.model_dump() if isinstance(movie, BaseModel) else dict(movie)).items():
         ctx.say(f"    {name}={value!r},")
     ctx.say(")")
-    return StepUsage.from_callback("Structured output", cb)
+    return StepUsage.from_callback(cb)
 
 
 def _house_rules() -> str:
@@ -233,7 +233,7 @@ def prompt_caching(ctx: Context) -> StepUsage:
             )
     if not cb.cache_read_tokens:
         ctx.say("(no cache read reported: the provider did not cache this prefix on this run)")
-    return StepUsage.from_callback("Prompt caching", cb)
+    return StepUsage.from_callback(cb)
 
 
 def web_search_rag(ctx: Context) -> StepUsage:
@@ -279,7 +279,7 @@ def web_search_rag(ctx: Context) -> StepUsage:
         ctx.say(
             f"  [{n}] {_one_line(str(doc.metadata.get('title', '')), 70)} - {doc.metadata.get('url', '')}"
         )
-    return StepUsage.from_callback("Web-search RAG", cb)
+    return StepUsage.from_callback(cb)
 
 
 # -- LlamaIndex -----------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def llama_index_query_engine(ctx: Context) -> StepUsage:
             chunk_size=6,
         )
     )
-    usage = StepUsage(step="Query engine", framework="LlamaIndex")
+    usage = StepUsage(framework="LlamaIndex")
     ctx.say(f"question: {question}")
     with _llama_index_usage(usage):
         with ctx.waiting("retrieving"):
