@@ -87,6 +87,13 @@ def test_offline_summary_table(offline_run: subprocess.CompletedProcess[str]) ->
     assert "nothing was spent" in out
 
 
+def test_readme_shows_the_current_offline_table(offline_run: subprocess.CompletedProcess[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = re.search(r"```text\n(Step .*?)```", readme, re.DOTALL)
+    assert table is not None
+    assert table.group(1) in offline_run.stdout
+
+
 def test_offline_flag_wins_over_a_key() -> None:
     secret = "sk-nano-this-must-never-be-printed"
     result = run_demo("--offline", NANOGPT_API_KEY=secret, NANOGPT_BASE_URL="http://127.0.0.1:9/api/v1")

@@ -33,10 +33,10 @@ def blocks(language: str) -> list[tuple[int, str]]:
 PYTHON = blocks("python")
 
 
-def test_every_block_is_tagged_python_or_bash() -> None:
+def test_every_block_is_tagged_python_bash_or_text() -> None:
     text = README.read_text(encoding="utf-8")
     languages = [match.group(1) for match in FENCE.finditer(text)]
-    assert set(languages) <= {"python", "bash"}, languages
+    assert set(languages) <= {"python", "bash", "text"}, languages
     assert len(PYTHON) >= 15
 
 
