@@ -105,3 +105,15 @@ def test_linked_files_exist() -> None:
     assert links
     for link in links:
         assert (ROOT / link).exists(), link
+
+
+def test_feature_table_names_every_option() -> None:
+    """Every NanoGPT option and every web-search option appears in the README under its own name."""
+    from nanogpt_integrations.core import NanoGPTOptions
+    from nanogpt_integrations.langchain._search import NanoGPTSearchSettings
+
+    text = README.read_text(encoding="utf-8")
+    names = set(NanoGPTOptions.field_names()) | set(NanoGPTSearchSettings.model_fields)
+    names -= {"api_key", "base_url", "timeout", "max_retries"}
+    missing = sorted(name for name in names if f"`{name}" not in text and f" {name}=" not in text)
+    assert not missing, missing
