@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
 from ..core import (
-    DEFAULT_BASE_URL,
-    AsyncNanoGPTClient,
-    NanoGPTClient,
     NanoGPTOptions,
     PromptCaching,
     ProviderRouting,
     ReasoningOptions,
     WebSearchOptions,
 )
+
+if TYPE_CHECKING:
+    # The clients (and with them httpx) load on the first request, not on import: importing
+    # ChatNanoGPT costs what BaseChatModel costs plus the option and translation modules.
+    from ..core import AsyncNanoGPTClient, NanoGPTClient
 
 __all__ = ["NanoGPTSettings"]
 
@@ -78,6 +80,8 @@ class _Clients:
         with self._lock:
             self._reset_if_changed(key)
             if self._sync is None:
+                from ..core.client import NanoGPTClient
+
                 self._sync = NanoGPTClient(**kwargs())
             return self._sync
 
@@ -85,6 +89,8 @@ class _Clients:
         with self._lock:
             self._reset_if_changed(key)
             if self._async is None:
+                from ..core.async_client import AsyncNanoGPTClient
+
                 self._async = AsyncNanoGPTClient(**kwargs())
             return self._async
 
@@ -191,4 +197,9 @@ class NanoGPTSettings(BaseModel):
         return {k: v for k, v in values.items() if v is not None}
 
     def _catalogue_key(self) -> str:
-        return (self.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+        url = self.base_url
+        if not url:
+            from ..core._config import DEFAULT_BASE_URL
+
+            url = DEFAULT_BASE_URL
+        return url.strip().rstrip("/")
