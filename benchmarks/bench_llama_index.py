@@ -35,7 +35,7 @@ def llms(base_url: str) -> tuple[Any, Any, list[Any]]:
     return ours, theirs, [ChatMessage(role="user", content=PROMPT)]
 
 
-def bench_chat(base_url: str, table: Table, number: int = 100) -> None:
+def bench_chat(base_url: str, table: Table, number: int = 50) -> None:
     ours, theirs, messages = llms(base_url)
     raw = httpx.Client()
     url = f"{base_url}/chat/completions"
@@ -51,7 +51,7 @@ def bench_chat(base_url: str, table: Table, number: int = 100) -> None:
             "ours": lambda: median_time(lambda: ours.chat(messages), number=number, rounds=5),
             "openai": lambda: median_time(lambda: theirs.chat(messages), number=number, rounds=5),
         },
-        repeats=4,
+        repeats=8,
     )
     group = "LlamaIndex chat"
     table.add(Result(group, "raw httpx post + json()", best["raw"], "s", best["raw"]))

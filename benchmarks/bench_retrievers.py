@@ -19,7 +19,7 @@ HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json",
 BODY = {"query": QUERY, "provider": "linkup", "depth": "standard", "outputType": "searchResults"}
 
 
-def run(table: Table, number: int = 100) -> None:
+def run(table: Table, number: int = 50) -> None:
     from nanogpt_integrations.langchain import NanoGPTWebSearchRetriever as LangChainRetriever
     from nanogpt_integrations.llama_index import NanoGPTWebSearchRetriever as LlamaIndexRetriever
 
@@ -42,7 +42,7 @@ def run(table: Table, number: int = 100) -> None:
                 "lc": lambda: median_time(lambda: lc.invoke(QUERY), number=number, rounds=5),
                 "li": lambda: median_time(lambda: li.retrieve(QUERY), number=number, rounds=5),
             },
-            repeats=4,
+            repeats=8,
         )
         raw.close()
     group = f"web search retriever ({results} results)"
