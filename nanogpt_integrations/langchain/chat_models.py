@@ -18,6 +18,8 @@ from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
+from pydantic import model_validator
+from typing_extensions import Self
 
 from ..core import (
     AssistantTurn,
@@ -37,9 +39,16 @@ from ._tools import tool_choice as normalize_tool_choice
 
 if TYPE_CHECKING:
     # Loaded on first use of with_structured_output: the output parsers cost ~7 ms at import.
+    # The Responses API and TEE routes (_responses_api, _tee) load on their first call.
+    from ._responses_api import CallMode
     from ._structured import StructuredMethod
 
 __all__ = ["ChatNanoGPT"]
+
+#: Per-call switches that pick the route of a call (popped, never sent; see ``_responses_api``).
+_MODE_KWARGS = frozenset(
+    {"use_responses_api", "use_previous_response_id", "verify_tee", "tee_raise_on_failure"}
+)
 
 
 class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
@@ -55,10 +64,35 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
     helper. ``with_structured_output`` defaults to ``method="function_calling"``: tool calling is
     the most widely supported route across NanoGPT's many upstreams (several ignore
     ``response_format`` json_schema).
+
+    ``use_responses_api=True`` (instance, per call or ``.bind``) sends the same request to
+    ``/responses`` instead; with ``use_previous_response_id=True`` only the messages after the last
+    reply with a ``resp_`` id are sent, threaded by ``previous_response_id``. ``verify_tee=True`` on
+    a ``TEE/`` model checks the signed request/response hashes and reports the result in
+    ``response_metadata["tee_verification"]``.
     """
 
     force_cache_control: bool = False
     """Send explicit ``cache_control`` even to models known to cache implicitly (normally dropped)."""
+    use_responses_api: bool = False
+    """Send calls to ``/responses`` instead of ``/chat/completions`` (also per call and with ``.bind``)."""
+    use_previous_response_id: bool = False
+    """Responses API: send only the messages after the last reply with a ``resp_`` id, threading by
+    ``previous_response_id`` (``store`` is set true)."""
+    verify_tee: bool = False
+    """``TEE/`` models: verify the signed request/response hashes; the result is in
+    ``response_metadata["tee_verification"]`` (on the last chunk when streaming)."""
+    tee_raise_on_failure: bool = False
+    """Raise ``TEEVerificationError`` when a TEE verification fails (``unavailable`` never raises)."""
+
+    @model_validator(mode="after")
+    def _check_routes(self) -> Self:
+        """Impossible switch combinations fail at construction (e.g. ``verify_tee`` on a non-TEE model)."""
+        if self.use_responses_api or self.use_previous_response_id or self.verify_tee:
+            from ._responses_api import check_modes
+
+            check_modes(self._mode_defaults(), self.model)
+        return self
 
     # -- LangChain plumbing ------------------------------------------------------------------------
 
@@ -146,6 +180,27 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         usage = controls.stream_usage if controls.stream_usage is not None else self.stream_usage
         return request, usage
 
+    def _mode_defaults(self) -> CallMode:
+        from ._responses_api import CallMode
+
+        return CallMode(
+            responses=self.use_responses_api,
+            previous_response_id=self.use_previous_response_id,
+            verify_tee=self.verify_tee,
+            raise_on_failure=self.tee_raise_on_failure,
+        )
+
+    def _mode(self, kwargs: dict[str, Any]) -> CallMode | None:
+        """Pop the per-call route switches; None for plain chat completions (the common case)."""
+        if not (
+            self.use_responses_api or self.use_previous_response_id or self.verify_tee
+        ) and _MODE_KWARGS.isdisjoint(kwargs):
+            return None
+        from ._responses_api import call_mode
+
+        mode = call_mode(kwargs, model=self.model, defaults=self._mode_defaults())
+        return mode if mode.responses or mode.verify_tee else None
+
     # -- calls ---------------------------------------------------------------------------------
 
     @staticmethod
@@ -164,6 +219,13 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        mode = self._mode(kwargs)
+        if mode is not None:
+            from . import _responses_api, _tee
+
+            if mode.responses:
+                return _responses_api.generate(self, messages, stop, kwargs, mode)
+            return _tee.generate(self, messages, stop, kwargs, mode)
         request, _ = self._request(messages, stop, kwargs)
         completion = self._sync_client().chat(request.body, headers=request.headers)
         return self._result(turn_from_completion(completion))
@@ -175,6 +237,13 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        mode = self._mode(kwargs)
+        if mode is not None:
+            from . import _responses_api, _tee
+
+            if mode.responses:
+                return await _responses_api.agenerate(self, messages, stop, kwargs, mode)
+            return await _tee.agenerate(self, messages, stop, kwargs, mode)
         request, _ = self._request(messages, stop, kwargs)
         completion = await self._async_client_get().chat(request.body, headers=request.headers)
         return self._result(turn_from_completion(completion))
@@ -197,6 +266,15 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        mode = self._mode(kwargs)
+        if mode is not None:
+            from . import _responses_api, _tee
+
+            if mode.responses:
+                yield from _responses_api.stream(self, messages, stop, kwargs, mode, run_manager)
+            else:
+                yield from _tee.stream(self, messages, stop, kwargs, mode, run_manager)
+            return
         request, usage = self._request(messages, stop, kwargs)
         client = self._sync_client()
         with client.stream_chat(request.body, headers=request.headers, include_usage=usage) as stream:
@@ -217,6 +295,16 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        mode = self._mode(kwargs)
+        if mode is not None:
+            from . import _responses_api, _tee
+
+            chunks = (_responses_api.astream if mode.responses else _tee.astream)(
+                self, messages, stop, kwargs, mode, run_manager
+            )
+            async for routed in chunks:
+                yield routed
+            return
         request, usage = self._request(messages, stop, kwargs)
         client = self._async_client_get()
         stream = await client.stream_chat(request.body, headers=request.headers, include_usage=usage)
