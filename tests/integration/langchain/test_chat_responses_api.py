@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -127,6 +128,23 @@ async def test_astream(emulator: NanoGPTEmulator) -> None:
     chunks = [c async for c in chat(emulator).astream("ping")]
     assert sent(emulator)["stream"] is True
     check_reply(collect(chunks), "ping")
+
+
+class Tokens(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self.tokens.append(token)
+
+
+async def test_streamed_tokens_reach_callbacks(emulator: NanoGPTEmulator) -> None:
+    handler = Tokens()
+    collect(chat(emulator).stream("ping", config={"callbacks": [handler]}))
+    assert len(handler.tokens) > 1 and "".join(handler.tokens) == "Hello! You said: ping"
+    handler = Tokens()
+    [c async for c in chat(emulator).astream("ping", config={"callbacks": [handler]})]
+    assert "".join(handler.tokens) == "Hello! You said: ping"
 
 
 def test_streaming_flag_makes_invoke_stream(emulator: NanoGPTEmulator) -> None:

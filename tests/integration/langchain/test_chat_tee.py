@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from nanogpt_integrations.core import TEEVerificationError
@@ -70,8 +71,14 @@ def test_attestation_uses_the_model_without_suffixes(emulator: NanoGPTEmulator) 
 
 
 def test_stream_is_verified_on_the_last_chunk_only(emulator: NanoGPTEmulator) -> None:
-    chunks = list(chat(emulator).stream("Hello TEE"))
-    assert len(chunks) > 2
+    tokens: list[str] = []
+
+    class Tokens(BaseCallbackHandler):
+        def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+            tokens.append(token)
+
+    chunks = list(chat(emulator).stream("Hello TEE", config={"callbacks": [Tokens()]}))
+    assert len(chunks) > 2 and "".join(tokens) == REPLY
     assert all("tee_verification" not in c.response_metadata for c in chunks[:-1])
     assert chunks[-1].chunk_position == "last"
     full = collect(chunks)
