@@ -791,6 +791,10 @@ def _format_to_responses(response_format: Any) -> dict[str, Any] | None:
     return dict(response_format)
 
 
+#: Chat-completions parameters with no Responses equivalent: refused rather than silently dropped.
+_CHAT_ONLY = frozenset({"stop", "logit_bias", "n"})
+
+
 def responses_body_from_chat(body: Mapping[str, Any]) -> dict[str, Any]:
     """A ``/chat/completions`` body → the equivalent ``/responses`` body (pure; validated).
 
@@ -805,6 +809,11 @@ def responses_body_from_chat(body: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in body.items():
         if key in ("stream", "stream_options"):
             continue
+        if key in _CHAT_ONLY and value not in (None, [], False):
+            raise ValueError(
+                f"{key} is not supported by the Responses API (reference §8 lists no equivalent); "
+                "remove it or use chat completions"
+            )
         if key == "messages":
             out["input"] = input_from_chat_messages(list(value))
         elif key in ("max_tokens", "max_completion_tokens"):
@@ -816,7 +825,7 @@ def responses_body_from_chat(body: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "reasoning_effort":
             reasoning["effort"] = value
         elif key == "reasoning" and isinstance(value, dict):
-            for sub in ("effort", "summary"):
+            for sub in ("effort", "summary", "exclude"):
                 if value.get(sub) is not None:
                     reasoning.setdefault(sub, value[sub])
         elif key == "tools":

@@ -419,3 +419,15 @@ def test_event_stream_raises_on_failed_and_mid_stream_error_frames() -> None:
     with pytest.raises(StreamError) as info:
         list(event_stream(sse({"type": "response.created"}, chat_style)))
     assert info.value.status == 503
+
+
+@pytest.mark.parametrize("key,value", [("stop", ["\n"]), ("logit_bias", {"1": 2}), ("n", 2)])
+def test_chat_only_parameters_are_refused_not_dropped(key: str, value: object) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], key: value}
+    with pytest.raises(ValueError, match=key):
+        responses_body_from_chat(body)
+
+
+def test_reasoning_exclude_is_kept_for_responses() -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "reasoning": {"exclude": True}}
+    assert responses_body_from_chat(body)["reasoning"] == {"exclude": True}
