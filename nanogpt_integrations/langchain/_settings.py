@@ -77,6 +77,9 @@ class _Clients:
             self._key, self._sync, self._async = key, None, None
 
     def sync(self, key: tuple[Any, ...], kwargs: Callable[[], dict[str, Any]]) -> NanoGPTClient:
+        client = self._sync  # read before the key: a concurrent reset changes the key first
+        if client is not None and key == self._key:
+            return client
         with self._lock:
             self._reset_if_changed(key)
             if self._sync is None:
@@ -86,6 +89,9 @@ class _Clients:
             return self._sync
 
     def async_(self, key: tuple[Any, ...], kwargs: Callable[[], dict[str, Any]]) -> AsyncNanoGPTClient:
+        client = self._async
+        if client is not None and key == self._key:
+            return client
         with self._lock:
             self._reset_if_changed(key)
             if self._async is None:
@@ -193,8 +199,11 @@ class NanoGPTSettings(BaseModel):
 
     def _defaults(self) -> dict[str, Any]:
         """Sampling fields that are set, as body fields."""
-        values = {name: getattr(self, name) for name in _SAMPLING}
-        return {k: v for k, v in values.items() if v is not None}
+        return {name: value for name in _SAMPLING if (value := getattr(self, name)) is not None}
+
+    def _option_params(self) -> dict[str, Any]:
+        """NanoGPT option fields that are set (names computed once, at import)."""
+        return {name: value for name in _OPTION_NAMES if (value := getattr(self, name)) is not None}
 
     def _catalogue_key(self) -> str:
         url = self.base_url

@@ -24,7 +24,6 @@ from typing_extensions import Self
 from ..core import (
     AssistantTurn,
     ModelInfo,
-    NanoGPTOptions,
     StreamAccumulator,
     turn_from_completion,
 )
@@ -110,8 +109,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        params = {"model": self.model, **self._defaults()}
-        params.update({name: getattr(self, name) for name in NanoGPTOptions.field_names()})
+        params = {"model": self.model, **self._defaults(), **self._option_params()}
         return {k: v for k, v in params.items() if v is not None}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
