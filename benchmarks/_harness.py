@@ -139,10 +139,12 @@ def python_in_subprocess(code: str, *, env: dict[str, str] | None = None, python
 def gather_times(
     contenders: dict[str, Callable[[], Awaitable[object]]], *, concurrency: int, rounds: int
 ) -> dict[str, float]:
-    """Median seconds for ``concurrency`` calls of each contender under one ``asyncio.gather``.
+    """Best-round seconds for ``concurrency`` calls of each contender under one ``asyncio.gather``.
 
     One event loop; every contender runs one warm-up batch (connection pools), then the rounds
-    alternate between contenders.
+    alternate between contenders. The fastest round is kept (as ``timeit`` advises): bursts of new
+    connections occasionally stall a round by a second or more, whichever contender it hits, and
+    with few rounds such stalls move even the median.
     """
 
     async def run() -> dict[str, float]:
@@ -154,7 +156,7 @@ def gather_times(
                 start = time.perf_counter()
                 await asyncio.gather(*(fn() for _ in range(concurrency)))
                 samples[name].append(time.perf_counter() - start)
-        return {name: statistics.median(values) for name, values in samples.items()}
+        return {name: min(values) for name, values in samples.items()}
 
     return asyncio.run(run())
 

@@ -109,7 +109,7 @@ def bench_stream(base_url: str, table: Table, number: int = 2) -> None:
     raw.close()
 
 
-def bench_concurrent(base_url: str, table: Table, rounds: int = 7) -> None:
+def bench_concurrent(base_url: str, table: Table, rounds: int = 9) -> None:
     ours, theirs = models(base_url)
     raw = httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
     url = f"{base_url}/chat/completions"
