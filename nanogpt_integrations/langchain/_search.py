@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from ..core.lazy import LazyClients
 from ..core.search_records import (
@@ -28,6 +28,8 @@ class NanoGPTSearchSettings(BaseModel):
     A mixin for pydantic LangChain classes: clients are built on first use and never serialised,
     and the key is a ``SecretStr`` read from ``NANOGPT_API_KEY`` when not given.
     """
+
+    model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True)
 
     api_key: SecretStr | None = Field(default_factory=secret_from_env("NANOGPT_API_KEY", default=None))
     """NanoGPT API key; defaults to ``NANOGPT_API_KEY``."""
@@ -81,14 +83,15 @@ class NanoGPTSearchSettings(BaseModel):
 
     @property
     def clients(self) -> LazyClients:
-        if self._clients is None:
-            self._clients = LazyClients(
+        clients = self._clients  # one private-attribute lookup per call (pydantic's are slow)
+        if clients is None:
+            clients = self._clients = LazyClients(
                 api_key=self.api_key,
                 base_url=self.base_url,
                 timeout=self.timeout,
                 max_retries=self.max_retries,
             )
-        return self._clients
+        return clients
 
     def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
         request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)

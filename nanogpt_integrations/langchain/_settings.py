@@ -104,7 +104,7 @@ class _Clients:
 class NanoGPTSettings(BaseModel):
     """Fields named after LangChain's conventions first, NanoGPT's options second."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True)
 
     # -- LangChain conventions ---------------------------------------------------------------------
     model: str = Field(alias="model_name")

@@ -23,7 +23,7 @@ class NanoGPTEmbeddings(BaseModel, Embeddings):
     >>> embeddings.embed_query("hello")  # doctest: +SKIP
     """
 
-    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), hide_input_in_errors=True)
 
     model: str = DEFAULT_EMBEDDING_MODEL
     """Embedding model ID (see ``/api/v1/embedding-models``)."""

@@ -200,3 +200,27 @@ def test_the_cassette_scan_catches_leaks(tmp_path: Path) -> None:
 
 def test_root_error_is_the_catch_all() -> None:
     assert issubclass(AuthenticationError, NanoGPTError)
+
+
+def test_validation_errors_of_adapter_classes_never_echo_the_key() -> None:
+    """Pydantic shows the raw input in validation errors unless told not to; the key is in that input."""
+    from nanogpt_integrations.langchain import (
+        ChatNanoGPT,
+        NanoGPT,
+        NanoGPTEmbeddings,
+        NanoGPTWebSearchRetriever,
+    )
+    from nanogpt_integrations.llama_index import NanoGPTLLM
+
+    secret = "sk-unit-test-key-must-not-leak"
+    cases: list[tuple[type, dict[str, object]]] = [
+        (ChatNanoGPT, {"model": "m", "routing": "speed", "provider": "novita"}),
+        (NanoGPT, {"model": "m", "routing": "speed", "provider": "novita"}),
+        (NanoGPTWebSearchRetriever, {"k": 0}),
+        (NanoGPTEmbeddings, {"batch_size": 0}),
+        (NanoGPTLLM, {"model": "m", "temperature": "hot"}),
+    ]
+    for cls, kwargs in cases:
+        with pytest.raises(ValueError) as info:
+            cls(api_key=secret, **kwargs)
+        assert secret[:8] not in str(info.value), cls.__name__
