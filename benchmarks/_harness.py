@@ -161,15 +161,20 @@ def gather_times(
     return asyncio.run(run())
 
 
-_IMPORT = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+_IMPORT = "{setup}\nimport time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
 
 
-def import_times(statements: dict[str, str], runs: int = 9) -> dict[str, float]:
-    """Median seconds to run each import statement in a fresh interpreter, runs interleaved."""
+def import_times(statements: dict[str, str | tuple[str, str]], runs: int = 9) -> dict[str, float]:
+    """Median seconds to run each import statement in a fresh interpreter, runs interleaved.
+
+    A statement may be a ``(setup, stmt)`` pair: ``setup`` runs first, untimed (e.g. to time what
+    an import adds once its framework is loaded).
+    """
     samples: dict[str, list[float]] = {name: [] for name in statements}
     for _ in range(runs):
-        for name, stmt in statements.items():
-            samples[name].append(float(python_in_subprocess(_IMPORT.format(stmt=stmt))))
+        for name, spec in statements.items():
+            setup, stmt = spec if isinstance(spec, tuple) else ("", spec)
+            samples[name].append(float(python_in_subprocess(_IMPORT.format(setup=setup, stmt=stmt))))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
