@@ -7,7 +7,7 @@ import json
 import logging
 import struct
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -16,9 +16,11 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from ._config import ClientConfig, TimeoutTypes
 from .catalogue import CatalogueCache, ModelCatalogue
 from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
-from .tee import RawExchange
 from .types import EmbeddingResponse
-from .web_search import WebSearchRequest
+
+if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
+    from .tee import RawExchange
+    from .web_search import WebSearchRequest
 
 __all__ = ["MAX_EMBEDDING_BATCH", "BaseClient", "logger"]
 
@@ -154,6 +156,8 @@ class BaseClient:
 
     @staticmethod
     def _web_request(request: WebSearchRequest | Mapping[str, Any]) -> WebSearchRequest:
+        from .web_search import WebSearchRequest
+
         return (
             request
             if isinstance(request, WebSearchRequest)

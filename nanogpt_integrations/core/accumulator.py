@@ -268,6 +268,9 @@ class StreamAccumulator:
         if self._joined != (len(self._content), len(self._reasoning)):
             turn.content = "".join(self._content)
             turn.reasoning = "".join(self._reasoning)
+            # Keep one piece per text so the next join copies the text once, not every fragment.
+            self._content[:] = [turn.content] if turn.content else []
+            self._reasoning[:] = [turn.reasoning] if turn.reasoning else []
             self._joined = (len(self._content), len(self._reasoning))
         turn.tool_calls = [
             ToolCallResult(id=c.id, name=c.name, arguments=c.arguments, index=c.index)

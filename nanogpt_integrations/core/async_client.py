@@ -10,7 +10,7 @@ import asyncio
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -20,27 +20,24 @@ from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
-from .legacy import TalkToGPTResult, parse_talk_to_gpt
-from .responses import (
-    AsyncResponseEventStream,
-    ResponseDeleted,
-    ResponseObject,
-    ResponsesRequest,
-    ResponseStreamEvent,
-    ResponseTimeoutError,
-)
 from .streaming import AsyncStream
-from .tee import (
-    RawExchange,
-    TEEAttestation,
-    TEESignature,
-    TEEVerification,
-    new_nonce,
-    require_tee_model,
-    verify_tee,
-)
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
-from .web_search import WebSearchRequest, WebSearchResponse
+
+if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
+    from .legacy import TalkToGPTResult
+    from .responses import (
+        AsyncResponseEventStream,
+        ResponseDeleted,
+        ResponseObject,
+        ResponsesRequest,
+    )
+    from .tee import (
+        RawExchange,
+        TEEAttestation,
+        TEESignature,
+        TEEVerification,
+    )
+    from .web_search import WebSearchRequest, WebSearchResponse
 
 __all__ = ["AsyncNanoGPTClient"]
 
@@ -231,6 +228,8 @@ class AsyncNanoGPTClient(BaseClient):
         provider: str | Mapping[str, Any] | None = None,
     ) -> TalkToGPTResult:
         """Legacy ``POST /api/talk-to-gpt``: plain text plus the ``<NanoGPT>`` cost trailer."""
+        from .legacy import parse_talk_to_gpt
+
         body: dict[str, Any] = {"prompt": prompt, "model": model, "messages": list(messages or [])}
         if provider is not None:
             body["provider"] = provider
@@ -264,6 +263,8 @@ class AsyncNanoGPTClient(BaseClient):
 
     async def web_search(self, request: WebSearchRequest | Mapping[str, Any]) -> WebSearchResponse:
         """``POST /api/web``: validated before sending (see :class:`WebSearchRequest`)."""
+        from .web_search import WebSearchResponse
+
         req = self._web_request(request)
         response = await self.send("POST", "web", json_body=req.to_wire(), api_root=True)
         return self._parse(response, WebSearchResponse)
@@ -293,6 +294,8 @@ class AsyncNanoGPTClient(BaseClient):
     ) -> ResponseObject:
         """``POST /responses`` (validated first). With ``background=True`` the reply is the queued
         response (202); follow it with :meth:`responses_wait`."""
+        from .responses import ResponseObject, ResponsesRequest
+
         body = ResponsesRequest.of(request).to_wire()
         response = await self.send("POST", "responses", json_body=body, headers=headers)
         return self._parse(response, ResponseObject)
@@ -301,6 +304,8 @@ class AsyncNanoGPTClient(BaseClient):
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> AsyncResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        from .responses import AsyncResponseEventStream, ResponsesRequest, ResponseStreamEvent
+
         body = ResponsesRequest.of(request).to_wire(stream=True)
         response = await self.send("POST", "responses", json_body=body, headers=headers, stream=True)
         return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent))
@@ -309,6 +314,8 @@ class AsyncNanoGPTClient(BaseClient):
         self, response_id: str, *, headers: Mapping[str, str] | None = None
     ) -> ResponseObject:
         """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""
+        from .responses import ResponseObject
+
         response = await self.send("GET", self._response_path(response_id), headers=headers)
         return self._parse(response, ResponseObject)
 
@@ -316,6 +323,8 @@ class AsyncNanoGPTClient(BaseClient):
         self, response_id: str, *, headers: Mapping[str, str] | None = None
     ) -> ResponseDeleted:
         """``DELETE /responses/{id}``."""
+        from .responses import ResponseDeleted
+
         response = await self.send("DELETE", self._response_path(response_id), headers=headers)
         return self._parse(response, ResponseDeleted)
 
@@ -329,6 +338,8 @@ class AsyncNanoGPTClient(BaseClient):
     ) -> ResponseObject:
         """Poll ``GET /responses/{id}`` until terminal, for at most ``timeout`` seconds in total
         (then :class:`ResponseTimeoutError`)."""
+        from .responses import ResponseTimeoutError
+
         self._check_wait(timeout, poll_interval)
         deadline = time.monotonic() + timeout
         while True:
@@ -359,6 +370,8 @@ class AsyncNanoGPTClient(BaseClient):
 
     async def tee_attestation(self, model: str, nonce: str | None = None) -> TEEAttestation:
         """``GET /v1/tee/attestation?model=&nonce=`` (a random nonce unless given)."""
+        from .tee import TEEAttestation, new_nonce, require_tee_model
+
         require_tee_model(model)
         nonce = nonce or new_nonce()
         response = await self._tee_get("attestation", {"model": model, "nonce": nonce})
@@ -368,6 +381,8 @@ class AsyncNanoGPTClient(BaseClient):
 
     async def tee_signature(self, request_id: str, model: str, signing_algo: str = "ecdsa") -> TEESignature:
         """``GET /v1/tee/signature/{request_id}?model=&signing_algo=`` (``request_id`` = completion id)."""
+        from .tee import TEESignature, require_tee_model
+
         require_tee_model(model)
         route = f"signature/{quote(request_id, safe='')}"
         response = await self._tee_get(route, {"model": model, "signing_algo": signing_algo})
@@ -377,6 +392,8 @@ class AsyncNanoGPTClient(BaseClient):
         self, exchange: RawExchange, *, model: str, completion_id: str, nonce: str | None = None
     ) -> TEEVerification:
         """Fetch attestation and signature for a captured chat exchange and verify it locally."""
+        from .tee import require_tee_model, verify_tee
+
         require_tee_model(model)
         try:
             attestation = await self.tee_attestation(model, nonce)

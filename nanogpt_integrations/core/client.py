@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -14,27 +14,24 @@ from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
-from .legacy import TalkToGPTResult, parse_talk_to_gpt
-from .responses import (
-    ResponseDeleted,
-    ResponseEventStream,
-    ResponseObject,
-    ResponsesRequest,
-    ResponseStreamEvent,
-    ResponseTimeoutError,
-)
 from .streaming import Stream
-from .tee import (
-    RawExchange,
-    TEEAttestation,
-    TEESignature,
-    TEEVerification,
-    new_nonce,
-    require_tee_model,
-    verify_tee,
-)
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
-from .web_search import WebSearchRequest, WebSearchResponse
+
+if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
+    from .legacy import TalkToGPTResult
+    from .responses import (
+        ResponseDeleted,
+        ResponseEventStream,
+        ResponseObject,
+        ResponsesRequest,
+    )
+    from .tee import (
+        RawExchange,
+        TEEAttestation,
+        TEESignature,
+        TEEVerification,
+    )
+    from .web_search import WebSearchRequest, WebSearchResponse
 
 __all__ = ["NanoGPTClient"]
 
@@ -197,6 +194,8 @@ class NanoGPTClient(BaseClient):
         provider: str | Mapping[str, Any] | None = None,
     ) -> TalkToGPTResult:
         """Legacy ``POST /api/talk-to-gpt``: plain text plus the ``<NanoGPT>`` cost trailer."""
+        from .legacy import parse_talk_to_gpt
+
         body: dict[str, Any] = {"prompt": prompt, "model": model, "messages": list(messages or [])}
         if provider is not None:
             body["provider"] = provider
@@ -230,6 +229,8 @@ class NanoGPTClient(BaseClient):
 
     def web_search(self, request: WebSearchRequest | Mapping[str, Any]) -> WebSearchResponse:
         """``POST /api/web``: validated before sending (see :class:`WebSearchRequest`)."""
+        from .web_search import WebSearchResponse
+
         req = self._web_request(request)
         response = self.send("POST", "web", json_body=req.to_wire(), api_root=True)
         return self._parse(response, WebSearchResponse)
@@ -259,6 +260,8 @@ class NanoGPTClient(BaseClient):
     ) -> ResponseObject:
         """``POST /responses`` (validated first). With ``background=True`` the reply is the queued
         response (202); follow it with :meth:`responses_wait`."""
+        from .responses import ResponseObject, ResponsesRequest
+
         body = ResponsesRequest.of(request).to_wire()
         return self._parse(self.send("POST", "responses", json_body=body, headers=headers), ResponseObject)
 
@@ -266,12 +269,16 @@ class NanoGPTClient(BaseClient):
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> ResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        from .responses import ResponseEventStream, ResponsesRequest, ResponseStreamEvent
+
         body = ResponsesRequest.of(request).to_wire(stream=True)
         response = self.send("POST", "responses", json_body=body, headers=headers, stream=True)
         return ResponseEventStream(Stream(response, ResponseStreamEvent))
 
     def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:
         """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""
+        from .responses import ResponseObject
+
         response = self.send("GET", self._response_path(response_id), headers=headers)
         return self._parse(response, ResponseObject)
 
@@ -279,6 +286,8 @@ class NanoGPTClient(BaseClient):
         self, response_id: str, *, headers: Mapping[str, str] | None = None
     ) -> ResponseDeleted:
         """``DELETE /responses/{id}``."""
+        from .responses import ResponseDeleted
+
         response = self.send("DELETE", self._response_path(response_id), headers=headers)
         return self._parse(response, ResponseDeleted)
 
@@ -295,6 +304,8 @@ class NanoGPTClient(BaseClient):
         The total wait is bounded by ``timeout`` seconds (background runs last at most ~800 s,
         reference §8); past it :class:`ResponseTimeoutError` carries the last status seen.
         """
+        from .responses import ResponseTimeoutError
+
         self._check_wait(timeout, poll_interval)
         deadline = time.monotonic() + timeout
         while True:
@@ -325,6 +336,8 @@ class NanoGPTClient(BaseClient):
 
     def tee_attestation(self, model: str, nonce: str | None = None) -> TEEAttestation:
         """``GET /v1/tee/attestation?model=&nonce=`` (a random nonce unless given)."""
+        from .tee import TEEAttestation, new_nonce, require_tee_model
+
         require_tee_model(model)
         nonce = nonce or new_nonce()
         response = self._tee_get("attestation", {"model": model, "nonce": nonce})
@@ -334,6 +347,8 @@ class NanoGPTClient(BaseClient):
 
     def tee_signature(self, request_id: str, model: str, signing_algo: str = "ecdsa") -> TEESignature:
         """``GET /v1/tee/signature/{request_id}?model=&signing_algo=`` (``request_id`` = completion id)."""
+        from .tee import TEESignature, require_tee_model
+
         require_tee_model(model)
         route = f"signature/{quote(request_id, safe='')}"
         response = self._tee_get(route, {"model": model, "signing_algo": signing_algo})
@@ -346,6 +361,8 @@ class NanoGPTClient(BaseClient):
 
         Fetch failures give an ``unavailable`` result instead of raising.
         """
+        from .tee import require_tee_model, verify_tee
+
         require_tee_model(model)
         try:
             attestation = self.tee_attestation(model, nonce)

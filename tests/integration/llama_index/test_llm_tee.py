@@ -119,7 +119,7 @@ async def test_async_chat_and_stream(make_llm: Factory, emulator: NanoGPTEmulato
 def test_cassette_verified_chat_and_stream(
     recorded_endpoint: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("nanogpt_integrations.core.client.new_nonce", lambda: "b" * 64)
+    monkeypatch.setattr("nanogpt_integrations.core.tee.new_nonce", lambda: "b" * 64)
     base_url, key = recorded_endpoint
     llm = NanoGPTLLM(
         model=MODEL,
