@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
-    from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig
+    from ._config import DEFAULT_TIMEOUT, ClientConfig
+    from ._constants import DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
         AssistantTurn,
@@ -217,7 +218,7 @@ __all__ = [
 # feature (Responses API, TEE, web search, ...) costs its import time only when used.
 _EXPORTS: dict[str, str] = {
     "MAX_EMBEDDING_BATCH": "._base",
-    "DEFAULT_BASE_URL": "._config",
+    "DEFAULT_BASE_URL": "._constants",
     "DEFAULT_TIMEOUT": "._config",
     "ClientConfig": "._config",
     "RETRYABLE_STATUSES": "._retry",

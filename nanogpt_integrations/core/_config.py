@@ -10,12 +10,12 @@ import httpx
 from pydantic import SecretStr
 
 from .._version import __version__
+from ._constants import DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import MissingAPIKeyError
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientConfig", "TimeoutTypes", "resolve_timeout"]
 
-DEFAULT_BASE_URL = "https://nano-gpt.com/api/v1"
 #: Connect quickly or fail; give generation up to 10 minutes between bytes.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 USER_AGENT = f"nanogpt-integrations/{__version__} (python; httpx)"

@@ -1,76 +1,104 @@
-"""Core clients built on first use, shared by every adapter class.
+"""Core clients built on first use: the one holder every adapter class uses.
 
-Adapters hold a :class:`LazyClients` instead of building clients at construction: no pool is
-opened for a mode that is never used, copies and pickles of an adapter start with fresh clients
-(connection pools cannot be copied), and nothing here is ever serialised.
+Adapters keep a :class:`LazyClients` instead of building clients at construction:
+
+- no connection pool is opened for a mode (sync or async) that is never used, and httpx itself is
+  imported only when the first client is built, so importing an adapter stays cheap;
+- :meth:`LazyClients.configure` rebuilds the clients when the connection settings change (pydantic
+  adapters allow reassigning ``api_key``, ``base_url``, ``timeout``, ...), and is a cheap no-op
+  otherwise;
+- copies and pickles of an adapter start with no clients (pools cannot be copied) but keep the
+  settings; nothing here is ever serialised into framework dumps.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
-from ._config import TimeoutTypes
-from .async_client import AsyncNanoGPTClient
-from .client import NanoGPTClient
+if TYPE_CHECKING:
+    from .async_client import AsyncNanoGPTClient
+    from .client import NanoGPTClient
 
 __all__ = ["LazyClients"]
 
+_SETTINGS = ("api_key", "base_url", "timeout", "max_retries", "default_headers")
+
+
+def _secret_value(value: Any) -> Any:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if callable(getter) else value
+
 
 class LazyClients:
-    """A sync and an async core client built on first use from one set of settings.
+    """A sync and an async core client for one set of connection settings, built on first use."""
 
-    Adapters (retrievers, tools, embeddings) hold one of these instead of building clients at
-    construction: a sync pool is never opened for async-only use, and nothing here is serialised.
-    """
+    __slots__ = ("_async", "_key", "_lock", "_settings", "_sync")
 
-    def __init__(
-        self,
-        *,
-        api_key: str | SecretStr | None,
-        base_url: str | None,
-        timeout: TimeoutTypes = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self._settings: dict[str, Any] = {
-            "api_key": api_key,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "default_headers": default_headers,
-        }
+    def __init__(self, **settings: Any) -> None:
+        unknown = set(settings) - set(_SETTINGS)
+        if unknown:
+            raise TypeError(f"LazyClients got unknown settings {sorted(unknown)}; allowed: {_SETTINGS}")
+        self._settings = settings
+        self._key = self._key_of(settings)
         self._lock = threading.Lock()
         self._sync: NanoGPTClient | None = None
         self._async: AsyncNanoGPTClient | None = None
 
+    @staticmethod
+    def _key_of(settings: dict[str, Any]) -> tuple[Any, ...]:
+        headers = settings.get("default_headers") or {}
+        return (
+            _secret_value(settings.get("api_key")),
+            settings.get("base_url"),
+            settings.get("timeout"),
+            settings.get("max_retries", 2),
+            tuple(sorted(headers.items())),
+        )
+
     def __repr__(self) -> str:
-        return f"LazyClients(base_url={self._settings['base_url']!r})"
+        return f"LazyClients(base_url={self._settings.get('base_url')!r})"
+
+    def configure(self, **settings: Any) -> LazyClients:
+        """Use these settings from now on; existing clients are dropped only if they changed."""
+        key = self._key_of(settings)
+        if key != self._key:
+            with self._lock:
+                self._settings, self._key = settings, key
+                self._sync = self._async = None
+        return self
 
     @property
     def sync(self) -> NanoGPTClient:
-        if self._sync is None:
+        client = self._sync
+        if client is None:
             with self._lock:
                 if self._sync is None:
+                    from .client import NanoGPTClient
+
                     self._sync = NanoGPTClient(**self._settings)
-        return self._sync
+                client = self._sync
+        return client
 
     @property
     def async_(self) -> AsyncNanoGPTClient:
-        if self._async is None:
+        """The async client; it keeps one connection pool per event loop."""
+        client = self._async
+        if client is None:
             with self._lock:
                 if self._async is None:
+                    from .async_client import AsyncNanoGPTClient
+
                     self._async = AsyncNanoGPTClient(**self._settings)
-        return self._async
+                client = self._async
+        return client
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LazyClients:
         return LazyClients(**self._settings)
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"settings": self._settings}
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._settings,))
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state["settings"])  # type: ignore[misc]
+
+def _rebuild(settings: dict[str, Any]) -> LazyClients:
+    return LazyClients(**settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from ..core import (
     ReasoningOptions,
     WebSearchOptions,
 )
+from ..core.lazy import LazyClients
 
 if TYPE_CHECKING:
     # The clients (and with them httpx) load on the first request, not on import: importing
@@ -40,65 +40,27 @@ _SAMPLING = (
 )
 
 
-class _Clients:
-    """The core clients of one settings object, built on first use.
+class _OptionsMemo:
+    """The validated core options for the last field values; copies and pickles start empty."""
 
-    Copies start empty (a connection pool is never copied or pickled), and a change of key, URL,
-    timeout, retries or headers builds new clients instead of reusing stale ones.
-    """
+    __slots__ = ("last",)
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple[Any, ...] | None = None
-        self._sync: NanoGPTClient | None = None
-        self._async: AsyncNanoGPTClient | None = None
-        self._options: tuple[tuple[Any, ...], NanoGPTOptions] | None = None
+        self.last: tuple[tuple[Any, ...], NanoGPTOptions] | None = None
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Clients:
-        return _Clients()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__()  # type: ignore[misc]
-
-    def options(self, values: tuple[Any, ...], build: Callable[[], NanoGPTOptions]) -> NanoGPTOptions:
-        """The options built for ``values`` last time, else newly built (and validated)."""
-        cached = self._options
+    def get(self, values: tuple[Any, ...], build: Callable[[], NanoGPTOptions]) -> NanoGPTOptions:
+        cached = self.last
         if cached is not None and cached[0] == values:
             return cached[1]
         options = build()
-        self._options = (values, options)
+        self.last = (values, options)
         return options
 
-    def _reset_if_changed(self, key: tuple[Any, ...]) -> None:
-        if key != self._key:
-            self._key, self._sync, self._async = key, None, None
+    def __deepcopy__(self, memo: dict[int, Any]) -> _OptionsMemo:
+        return _OptionsMemo()
 
-    def sync(self, key: tuple[Any, ...], kwargs: Callable[[], dict[str, Any]]) -> NanoGPTClient:
-        client = self._sync  # read before the key: a concurrent reset changes the key first
-        if client is not None and key == self._key:
-            return client
-        with self._lock:
-            self._reset_if_changed(key)
-            if self._sync is None:
-                from ..core.client import NanoGPTClient
-
-                self._sync = NanoGPTClient(**kwargs())
-            return self._sync
-
-    def async_(self, key: tuple[Any, ...], kwargs: Callable[[], dict[str, Any]]) -> AsyncNanoGPTClient:
-        client = self._async
-        if client is not None and key == self._key:
-            return client
-        with self._lock:
-            self._reset_if_changed(key)
-            if self._async is None:
-                from ..core.async_client import AsyncNanoGPTClient
-
-                self._async = AsyncNanoGPTClient(**kwargs())
-            return self._async
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_OptionsMemo, ())
 
 
 class NanoGPTSettings(BaseModel):
@@ -151,7 +113,8 @@ class NanoGPTSettings(BaseModel):
     reasoning_effort: str | None = None
     reasoning: ReasoningOptions | None = None
 
-    _clients: _Clients = PrivateAttr(default_factory=lambda: _Clients())
+    _options_memo: _OptionsMemo = PrivateAttr(default_factory=_OptionsMemo)
+    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
 
     @model_validator(mode="after")
     def _validate_options(self) -> Self:
@@ -162,7 +125,7 @@ class NanoGPTSettings(BaseModel):
     def _nanogpt_options(self) -> NanoGPTOptions:
         """The validated core options object for the current field values (memoised per values)."""
         values = tuple(getattr(self, name) for name in _OPTION_NAMES)
-        return self._clients.options(
+        return self._options_memo.get(
             values, lambda: NanoGPTOptions(**dict(zip(_OPTION_NAMES, values, strict=True)))
         )
 
@@ -177,16 +140,11 @@ class NanoGPTSettings(BaseModel):
             "default_headers": self.default_headers,
         }
 
-    def _client_key(self) -> tuple[Any, ...]:
-        secret = self.api_key.get_secret_value() if self.api_key else None
-        headers = tuple(sorted((self.default_headers or {}).items()))
-        return (secret, self.base_url, self.timeout, self.max_retries, headers)
-
     def _sync_client(self) -> NanoGPTClient:
-        return self._clients.sync(self._client_key(), self._client_kwargs)
+        return self._clients.configure(**self._client_kwargs()).sync
 
     def _async_client_get(self) -> AsyncNanoGPTClient:
-        return self._clients.async_(self._client_key(), self._client_kwargs)
+        return self._clients.configure(**self._client_kwargs()).async_
 
     @property
     def lc_attributes(self) -> dict[str, Any]:

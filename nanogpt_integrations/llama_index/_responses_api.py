@@ -8,24 +8,20 @@ The chat request is built as usual (same options, tools, structured output) and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatResponse
 
-from nanogpt_integrations.core import (
-    AssistantTurn,
-    ResponseObject,
-    ResponsesAccumulator,
-    ResponseStreamEvent,
-    TEEVerification,
-    TEEVerificationError,
-    responses_body_from_chat,
-    turn_from_response,
-)
-from nanogpt_integrations.core.tee import require_tee_model
-
 from ._payload import WireRequest
 from ._responses import turn_to_message, usage_kwargs
+
+if TYPE_CHECKING:  # the Responses/TEE core loads on the first call that uses it
+    from nanogpt_integrations.core import (
+        AssistantTurn,
+        ResponseObject,
+        ResponseStreamEvent,
+        TEEVerification,
+    )
 
 __all__ = [
     "CallMode",
@@ -51,6 +47,8 @@ def call_mode(
 ) -> CallMode:
     """Pop the per-call switches from ``kwargs`` (instance values as defaults) and validate them
     before any request: TEE verification needs a ``TEE/`` model and chat completions."""
+    from nanogpt_integrations.core.tee import require_tee_model
+
     mode = CallMode(
         responses=bool(kwargs.pop("use_responses_api", responses)),
         verify_tee=bool(kwargs.pop("verify_tee", verify)),
@@ -68,6 +66,8 @@ def call_mode(
 
 def to_responses_request(request: WireRequest) -> WireRequest:
     """The chat request mapped onto a ``/responses`` body (validated: ``max_tokens`` ≥ 16 etc.)."""
+    from nanogpt_integrations.core import responses_body_from_chat
+
     return WireRequest(responses_body_from_chat(request.body), dict(request.headers))
 
 
@@ -85,6 +85,8 @@ def _kwargs(turn: AssistantTurn) -> dict[str, Any]:
 def response_to_chat(response: ResponseObject) -> ChatResponse:
     """A complete Responses reply → ``ChatResponse`` (reasoning as ``ThinkingBlock``, usage and cost
     in ``additional_kwargs``, the response id as ``response_id``)."""
+    from nanogpt_integrations.core import turn_from_response
+
     turn = turn_from_response(response)
     return ChatResponse(message=turn_to_message(turn), raw=response, additional_kwargs=_kwargs(turn))
 
@@ -93,6 +95,8 @@ class ResponsesStreamState:
     """Turns each Responses stream event into the cumulative ``ChatResponse`` LlamaIndex expects."""
 
     def __init__(self, request_id: str | None) -> None:
+        from nanogpt_integrations.core import ResponsesAccumulator
+
         self.accumulator = ResponsesAccumulator(request_id)
 
     def step(self, event: ResponseStreamEvent) -> ChatResponse | None:
@@ -116,6 +120,8 @@ class ResponsesStreamState:
 def attach_tee(response: ChatResponse, verification: TEEVerification, raise_on_failure: bool) -> ChatResponse:
     """Put the verification (as a dict) in ``additional_kwargs["tee_verification"]``; raise
     :class:`TEEVerificationError` for a ``failed`` result when asked to (``unavailable`` never raises)."""
+    from nanogpt_integrations.core import TEEVerificationError
+
     response.additional_kwargs["tee_verification"] = verification.to_dict()
     if raise_on_failure and verification.status == "failed":
         raise TEEVerificationError(verification)

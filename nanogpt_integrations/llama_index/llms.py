@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +37,7 @@ from pydantic import SecretStr
 
 from nanogpt_integrations.core import (
     DEFAULT_BASE_URL,
-    AsyncNanoGPTClient,
     ModelInfo,
-    NanoGPTClient,
     NanoGPTError,
     NanoGPTOptions,
     PromptCaching,
@@ -51,6 +48,7 @@ from nanogpt_integrations.core import (
     base_model,
     turn_from_completion,
 )
+from nanogpt_integrations.core.lazy import LazyClients
 
 from ._messages import messages_to_wire
 from ._payload import (
@@ -83,6 +81,8 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
+    from nanogpt_integrations.core import AsyncNanoGPTClient, NanoGPTClient
+
 __all__ = ["FALLBACK_CONTEXT_WINDOW", "NanoGPTLLM"]
 
 logger = logging.getLogger("nanogpt_integrations")
@@ -93,21 +93,6 @@ DEFAULT_MODEL = "openai/gpt-4o-mini"
 FALLBACK_CONTEXT_WINDOW = 32_768
 _warned_catalogue: set[str] = set()
 _OPTION_ORDER = tuple(sorted(OPTION_NAMES))
-
-
-class _Clients:
-    """The lazily created core clients; copies and pickles start empty (connections are not state)."""
-
-    def __init__(self) -> None:
-        self.sync: NanoGPTClient | None = None
-        self.aio: AsyncNanoGPTClient | None = None
-        self.lock = threading.Lock()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Clients:
-        return _Clients()
-
-    def __reduce__(self) -> tuple[type[_Clients], tuple[()]]:
-        return (_Clients, ())
 
 
 class NanoGPTLLM(FunctionCallingLLM):
@@ -173,7 +158,7 @@ class NanoGPTLLM(FunctionCallingLLM):
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _options: NanoGPTOptions = PrivateAttr()
     _options_source: tuple[Any, ...] = PrivateAttr(default=())
-    _clients: _Clients = PrivateAttr(default_factory=_Clients)
+    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
     _info: ModelInfo | None = PrivateAttr(default=None)
     _info_loaded: bool = PrivateAttr(default=False)
 
@@ -218,23 +203,13 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     @property
     def client(self) -> NanoGPTClient:
-        """The sync core client (created on first use)."""
-        clients = self._clients
-        if clients.sync is None:
-            with clients.lock:
-                if clients.sync is None:
-                    clients.sync = NanoGPTClient(**self._client_kwargs())
-        return clients.sync
+        """The sync core client (created on first use; rebuilt if the connection settings change)."""
+        return self._clients.configure(**self._client_kwargs()).sync
 
     @property
     def async_client(self) -> AsyncNanoGPTClient:
         """The async core client; it keeps one connection pool per event loop."""
-        clients = self._clients
-        if clients.aio is None:
-            with clients.lock:
-                if clients.aio is None:
-                    clients.aio = AsyncNanoGPTClient(**self._client_kwargs())
-        return clients.aio
+        return self._clients.configure(**self._client_kwargs()).async_
 
     def _catalogue_failed(self, exc: NanoGPTError) -> None:
         key = f"{self.api_base}|{self.model}"

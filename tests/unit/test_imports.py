@@ -76,3 +76,28 @@ def test_version_is_exposed() -> None:
     import nanogpt_integrations
 
     assert isinstance(nanogpt_integrations.__version__, str) and nanogpt_integrations.__version__
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from nanogpt_integrations.langchain import ChatNanoGPT",
+        "from nanogpt_integrations.llama_index import NanoGPTLLM",
+    ],
+)
+def test_adapter_import_defers_httpx_until_the_first_client(statement: str) -> None:
+    """Importing an adapter costs the framework plus our translation; httpx loads with the first client."""
+    cls = statement.rsplit(" ", 1)[-1]
+    out = run_python(
+        f"""
+        import json, sys
+        {statement}
+        before = "httpx" in sys.modules
+        llm = {cls}(model="openai/gpt-4o-mini", api_key="k", **({{"base_url": "http://127.0.0.1:9/api/v1"}}))
+        constructed = "httpx" in sys.modules
+        client = llm._sync_client() if hasattr(llm, "_sync_client") else llm.client
+        print(json.dumps({{"before": before, "constructed": constructed, "after": "httpx" in sys.modules,
+                          "base": client.base_url}}))
+        """
+    )
+    assert out == {"before": False, "constructed": False, "after": True, "base": "http://127.0.0.1:9/api/v1"}

@@ -350,3 +350,14 @@ def test_lazy_clients_copies_and_pickles_start_fresh_and_keep_settings() -> None
         assert other.sync is not first
         assert other.sync.base_url == "http://127.0.0.1:9/api/v1"
         assert other.sync.config.require_key() == "sk-very-secret"
+
+
+def test_lazy_clients_rebuild_only_when_connection_settings_change() -> None:
+    clients = LazyClients(api_key=SecretStr("k1"), base_url="http://127.0.0.1:9/api/v1")
+    first = clients.sync
+    assert clients.configure(api_key=SecretStr("k1"), base_url="http://127.0.0.1:9/api/v1").sync is first
+    second = clients.configure(api_key=SecretStr("k2"), base_url="http://127.0.0.1:9/api/v1").sync
+    assert second is not first and second.config.require_key() == "k2"
+    assert clients.configure(api_key="k2", base_url="http://127.0.0.1:8/api/v1").sync.base_url.endswith(":8/api/v1")
+    with pytest.raises(TypeError, match="unknown settings"):
+        LazyClients(model="m")
