@@ -32,8 +32,12 @@ M = TypeVar("M", bound=BaseModel)
 MAX_EMBEDDING_BATCH = 2048
 
 
+#: Built once: ``json.dumps`` with non-default options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode_json(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 class BaseClient:
@@ -220,8 +224,11 @@ class BaseClient:
                 request_id=response.headers.get("x-request-id"),
                 body=response.text[:2000],
             ) from None
-        if hasattr(parsed, "_request_id"):
-            parsed._request_id = response.headers.get("x-request-id")
+        # The private-attribute dict directly: ``hasattr``/``setattr`` on a pydantic private
+        # attribute go through pydantic's Python-level ``__getattr__``/``__setattr__`` (slow).
+        private = parsed.__pydantic_private__
+        if private is not None and "_request_id" in private:
+            private["_request_id"] = response.headers.get("x-request-id")
         return parsed
 
     @staticmethod

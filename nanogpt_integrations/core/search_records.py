@@ -186,14 +186,30 @@ def check_search_options(**options: Any) -> WebSearchRequest:
 
 def _record_id(query: bytes, kind: str, url: str | None, seen: set[str]) -> str:
     """Stable across calls: a hash of the query, the kind and the URL (deduplicated per response)."""
-    base = query + f"\x1f{kind}\x1f{url or ''}".encode()
-    candidate = hashlib.blake2b(base, digest_size=16).hexdigest()
-    n = 1
-    while candidate in seen:
-        n += 1
-        candidate = hashlib.blake2b(base + f"\x1f{n}".encode(), digest_size=16).hexdigest()
-    seen.add(candidate)
-    return candidate
+    return _RecordIds(query).next(kind, url, seen)
+
+
+class _RecordIds:
+    """:func:`_record_id` for one response: the query is hashed once and the hash state copied per
+    record (the digest of ``query + rest`` is the same either way)."""
+
+    __slots__ = ("_prefix",)
+
+    def __init__(self, query: bytes) -> None:
+        self._prefix = hashlib.blake2b(query, digest_size=16)
+
+    def next(self, kind: str, url: str | None, seen: set[str]) -> str:
+        state = self._prefix.copy()
+        state.update(f"\x1f{kind}\x1f{url or ''}".encode())
+        candidate = state.hexdigest()
+        n = 1
+        while candidate in seen:
+            n += 1
+            retry = state.copy()
+            retry.update(f"\x1f{n}".encode())
+            candidate = retry.hexdigest()
+        seen.add(candidate)
+        return candidate
 
 
 _Item = tuple[str, str | None, str, dict[str, Any]]  # kind, url, text, metadata
@@ -284,12 +300,12 @@ def search_records(
     items = _items(response, request.output_type)
     if k is not None:
         items = items[:k]
-    query = request.query.encode()
+    ids = _RecordIds(request.query.encode())
     cost = response.cost
     seen: set[str] = set()
     records: list[SearchRecord] = []
     for position, (kind, url, text, metadata) in enumerate(items, start=1):
-        score = rank_score(position)
+        score = 1.0 / position  # rank_score(position)
         metadata["rank"] = position
         metadata["score"] = score
         metadata.update(common)
@@ -297,7 +313,7 @@ def search_records(
             if cost is not None:
                 metadata["cost"] = cost
             metadata["billed_by"] = "nanogpt"
-        records.append(SearchRecord(_record_id(query, kind, url, seen), text, position, score, metadata))
+        records.append(SearchRecord(ids.next(kind, url, seen), text, position, score, metadata))
     return records
 
 

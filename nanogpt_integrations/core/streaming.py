@@ -61,9 +61,11 @@ def parse_event(event: ServerSentEvent, model: type[T], request_id: str | None) 
     error = getattr(chunk, "error", None)
     if error is not None or event.event == "error":
         raise stream_error_from_frame({"error": error} if error is not None else {}, request_id)
-    choices = getattr(chunk, "choices", None) or []
-    if any(getattr(c, "finish_reason", None) == "error" for c in choices):
-        raise stream_error_from_frame({}, request_id)
+    choices = getattr(chunk, "choices", None)
+    if choices:
+        for choice in choices:  # a plain loop: this runs for every chunk of every stream
+            if getattr(choice, "finish_reason", None) == "error":
+                raise stream_error_from_frame({}, request_id)
     return chunk
 
 

@@ -138,17 +138,22 @@ def chunk_from_delta(delta: StreamDelta, message_id: str | None) -> AIMessageChu
     """
     if not (delta.content or delta.reasoning or delta.tool_calls):
         return None
-    chunks: list[ToolCallChunk] = [
-        tool_call_chunk(name=f.name, args=f.arguments or None, id=f.id, index=f.index)
-        for f in delta.tool_calls
-    ]
-    additional = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+    # Empty ``additional_kwargs`` / ``tool_call_chunks`` are left to their defaults (the same
+    # values): passing them costs a validation of each on every chunk of a plain text stream.
+    kwargs: dict[str, Any] = {}
+    if delta.tool_calls:
+        chunks: list[ToolCallChunk] = [
+            tool_call_chunk(name=f.name, args=f.arguments or None, id=f.id, index=f.index)
+            for f in delta.tool_calls
+        ]
+        kwargs["tool_call_chunks"] = chunks
+    if delta.reasoning:
+        kwargs["additional_kwargs"] = {"reasoning_content": delta.reasoning}
     return AIMessageChunk(
         content=delta.content,
-        additional_kwargs=additional,
-        tool_call_chunks=chunks,
         response_metadata={"model_provider": MODEL_PROVIDER},
         id=message_id,
+        **kwargs,
     )
 
 
