@@ -265,17 +265,23 @@ class StreamAccumulator:
         has not arrived yet keeps an empty id here (see :meth:`result`).
         """
         turn = self.turn
-        if self._joined != (len(self._content), len(self._reasoning)):
-            turn.content = "".join(self._content)
-            turn.reasoning = "".join(self._reasoning)
+        content, reasoning = self._content, self._reasoning
+        if self._joined != (len(content), len(reasoning)):
+            turn.content = "".join(content)
+            turn.reasoning = "".join(reasoning)
             # Keep one piece per text so the next join copies the text once, not every fragment.
-            self._content[:] = [turn.content] if turn.content else []
-            self._reasoning[:] = [turn.reasoning] if turn.reasoning else []
-            self._joined = (len(self._content), len(self._reasoning))
-        turn.tool_calls = [
-            ToolCallResult(id=c.id, name=c.name, arguments=c.arguments, index=c.index)
-            for _, c in sorted(self._calls.items())
-        ]
+            content[:] = [turn.content] if turn.content else []
+            reasoning[:] = [turn.reasoning] if turn.reasoning else []
+            self._joined = (len(content), len(reasoning))
+        calls = self._calls
+        turn.tool_calls = (
+            [
+                ToolCallResult(id=c.id, name=c.name, arguments=c.arguments, index=c.index)
+                for _, c in sorted(calls.items())
+            ]
+            if calls
+            else []
+        )
         return turn
 
     def result(self) -> AssistantTurn:

@@ -127,3 +127,42 @@ def test_stream_tool_call_fragments_merge_without_concatenating_ids() -> None:
     assert last is not None
     [block] = [b for b in last.message.blocks if isinstance(b, ToolCallBlock)]
     assert (block.tool_call_id, block.tool_name, block.tool_kwargs) == ("call_9", "add", '{"a": 1}')
+
+
+def test_fast_constructors_match_model_construct() -> None:
+    """The per-chunk constructors give exactly what ``model_construct`` gives."""
+    from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
+    from pydantic import BaseModel, Field
+
+    from nanogpt_integrations.llama_index._responses import _constructor
+
+    block = TextBlock.model_construct(text="hi")
+    message_kwargs: dict[str, Any] = {
+        "role": MessageRole.ASSISTANT,
+        "blocks": [block],
+        "additional_kwargs": {},
+    }
+    cases: list[tuple[type[BaseModel], dict[str, Any]]] = [
+        (TextBlock, {"text": "hi"}),
+        (ChatMessage, message_kwargs),
+        (ChatMessage, {"blocks": [block]}),
+        (
+            ChatResponse,
+            {"message": ChatMessage.model_construct(**message_kwargs), "delta": "hi", "raw": None},
+        ),
+    ]
+    for cls, values in cases:
+        fast = _constructor(cls)(**values)
+        slow = cls.model_construct(**values)
+        assert type(fast) is cls
+        assert fast == slow
+        assert list(fast.__dict__) == list(slow.__dict__)
+        assert fast.model_fields_set == slow.model_fields_set
+        assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+        assert fast.__pydantic_private__ == slow.__pydantic_private__
+        assert fast.model_dump() == slow.model_dump()
+
+    class Aliased(BaseModel):
+        value: int = Field(default=0, alias="v")
+
+    assert _constructor(Aliased) == Aliased.model_construct  # not a plain model: pydantic's own
