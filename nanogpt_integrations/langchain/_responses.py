@@ -130,6 +130,65 @@ def message_from_turn(turn: AssistantTurn) -> AIMessage:
     )
 
 
+class _TextChunks:
+    """Content-only ``AIMessageChunk`` s (nearly every chunk of a stream), built the way validation
+    builds them without running it on each chunk (~2 us of ~4.5 us).
+
+    A template validated once gives the field values, their order, ``model_fields_set`` and the
+    extras; each chunk gets its own content, id, ``response_metadata`` and fresh empty containers.
+    If the template holds anything this does not reproduce (a LangChain version whose validators
+    fill a field differently), every chunk is validated as before.
+    """
+
+    __slots__ = ("data", "extra", "fields_set", "fresh", "private", "usable")
+
+    def __init__(self) -> None:
+        template = AIMessageChunk(
+            content="template", response_metadata={"model_provider": MODEL_PROVIDER}, id="template"
+        )
+        self.data = dict(template.__dict__)
+        self.fields_set = frozenset(template.model_fields_set)
+        self.extra = template.__pydantic_extra__
+        self.private = template.__pydantic_private__
+        self.fresh = tuple(
+            (name, type(value))
+            for name, value in self.data.items()
+            if type(value) in (list, dict) and name != "response_metadata"
+        )
+        self.usable = (
+            self.fields_set == {"content", "response_metadata", "id"}
+            and self.extra == {}
+            and self.private is None
+            and all(not self.data[name] for name, _ in self.fresh)
+            and all(
+                value is None or type(value) in (str, bool, int)
+                for name, value in self.data.items()
+                if name not in ("response_metadata", *(n for n, _ in self.fresh))
+            )
+        )
+
+    def __call__(self, content: str, message_id: str | None) -> AIMessageChunk:
+        if not self.usable:
+            return AIMessageChunk(
+                content=content, response_metadata={"model_provider": MODEL_PROVIDER}, id=message_id
+            )
+        data = dict(self.data)
+        data["content"] = content
+        data["id"] = message_id
+        data["response_metadata"] = {"model_provider": MODEL_PROVIDER}
+        for name, kind in self.fresh:
+            data[name] = kind()
+        chunk = AIMessageChunk.__new__(AIMessageChunk)
+        object.__setattr__(chunk, "__dict__", data)
+        object.__setattr__(chunk, "__pydantic_fields_set__", set(self.fields_set))
+        object.__setattr__(chunk, "__pydantic_extra__", {})
+        object.__setattr__(chunk, "__pydantic_private__", None)
+        return chunk
+
+
+_text_chunk = _TextChunks()
+
+
 def chunk_from_delta(delta: StreamDelta, message_id: str | None) -> AIMessageChunk | None:
     """What one stream chunk added → an ``AIMessageChunk`` (None when it added nothing to show).
 
@@ -138,6 +197,8 @@ def chunk_from_delta(delta: StreamDelta, message_id: str | None) -> AIMessageChu
     """
     if not (delta.content or delta.reasoning or delta.tool_calls):
         return None
+    if not (delta.reasoning or delta.tool_calls) and type(delta.content) is str:
+        return _text_chunk(delta.content, message_id)
     # Empty ``additional_kwargs`` / ``tool_call_chunks`` are left to their defaults (the same
     # values): passing them costs a validation of each on every chunk of a plain text stream.
     kwargs: dict[str, Any] = {}

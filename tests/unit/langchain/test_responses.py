@@ -192,3 +192,33 @@ def test_profile_from_catalogue() -> None:
     assert profile["reasoning_output"] is True
     assert profile["structured_output"] is False
     assert profile["reasoning_effort_levels"] == ["low", "high"]
+
+
+def test_text_chunks_match_validated_chunks() -> None:
+    """Content-only stream chunks are built without validation but equal validated ones."""
+    import pickle
+
+    from langchain_core.load import dumpd
+    from langchain_core.messages import AIMessageChunk
+
+    from nanogpt_integrations.core import StreamDelta
+    from nanogpt_integrations.langchain._responses import _text_chunk, chunk_from_delta
+
+    assert _text_chunk.usable
+    for content, message_id in [("abc", "chatcmpl-1"), ("é ✓", None), (" ", "run-1")]:
+        fast = chunk_from_delta(StreamDelta(content=content), message_id)
+        slow = AIMessageChunk(content=content, response_metadata={"model_provider": "nanogpt"}, id=message_id)
+        assert isinstance(fast, AIMessageChunk)
+        assert fast == slow
+        assert list(fast.__dict__) == list(slow.__dict__)
+        assert fast.model_fields_set == slow.model_fields_set
+        assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+        assert fast.model_dump() == slow.model_dump()
+        assert dumpd(fast) == dumpd(slow)
+        assert pickle.loads(pickle.dumps(fast)) == slow
+        assert fast + fast == slow + slow
+        # Containers are the chunk's own, never shared between chunks.
+        other = chunk_from_delta(StreamDelta(content=content), message_id)
+        assert other is not None
+        for name in ("additional_kwargs", "response_metadata", "tool_calls", "tool_call_chunks"):
+            assert getattr(fast, name) is not getattr(other, name)
