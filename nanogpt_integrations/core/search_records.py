@@ -76,6 +76,7 @@ LLM_HIDDEN_METADATA_KEYS: tuple[str, ...] = (
 )
 
 _PARAM_NAMES = ("query", "k", *SEARCH_OPTION_NAMES, "max_results")
+_KNOWN_OPTIONS = frozenset((*SEARCH_OPTION_NAMES, "max_results"))
 
 
 class SearchParameterError(ValueError):
@@ -137,8 +138,8 @@ def build_search_request(query: str, **options: Any) -> WebSearchRequest:
     date, ``from_date`` after ``to_date``, ``structured`` without a schema, a non-Linkup provider
     with another output type, an unknown option).
     """
-    unknown = sorted(set(options) - set(SEARCH_OPTION_NAMES) - {"max_results"})
-    if unknown:
+    if not _KNOWN_OPTIONS.issuperset(options):
+        unknown = sorted(set(options) - _KNOWN_OPTIONS)
         raise SearchParameterError(f"unknown search option {unknown[0]!r}", param=unknown[0])
     if not isinstance(query, str):
         raise SearchParameterError(f"query must be a string; got {type(query).__name__}", param="query")
