@@ -29,8 +29,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from ..core import AssistantTurn, NanoGPTError, ResponseObject, ResponsesAccumulator, turn_from_response
 from ..core.responses import ResponsesRequest, responses_body_from_chat
 from ..core.tee import require_tee_model
+from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._payload import Request
-from ._responses import chunk_from_delta, final_chunk, message_from_turn
+from ._responses import message_from_turn
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -47,7 +48,6 @@ __all__ = [
     "chat_result",
     "check_modes",
     "generate",
-    "last_chunk",
     "previous_response",
     "responses_request",
     "stream",
@@ -167,12 +167,6 @@ def chat_result(turn: AssistantTurn) -> ChatResult:
     )
 
 
-def last_chunk(turn: AssistantTurn) -> ChatGenerationChunk:
-    """The closing stream chunk: usage, cost, finish reason and the response id."""
-    info = {"finish_reason": turn.finish_reason} if turn.finish_reason else None
-    return ChatGenerationChunk(message=final_chunk(turn), generation_info=info)
-
-
 def _finished(response: ResponseObject) -> ChatResult:
     if response.status in ("failed", "cancelled"):
         detail = response.error if response.error is not None else "no error details"
@@ -230,14 +224,7 @@ def stream(
     request = _build(host, messages, stop, kwargs, mode)
     with host._sync_client().responses_stream(request.body, headers=request.headers) as events:
         accumulator = ResponsesAccumulator(events.request_id)
-        for event in events:
-            message = chunk_from_delta(accumulator.add(event), accumulator.turn.id)
-            if message is None:
-                continue
-            chunk = ChatGenerationChunk(message=message)
-            if run_manager:
-                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
+        yield from generate_chunks(accumulator, events, run_manager)
     yield last_chunk(accumulator.result())
 
 
@@ -253,12 +240,6 @@ async def astream(
     events = await host._async_client_get().responses_stream(request.body, headers=request.headers)
     async with events:
         accumulator = ResponsesAccumulator(events.request_id)
-        async for event in events:
-            message = chunk_from_delta(accumulator.add(event), accumulator.turn.id)
-            if message is None:
-                continue
-            chunk = ChatGenerationChunk(message=message)
-            if run_manager:
-                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        async for chunk in agenerate_chunks(accumulator, events, run_manager):
             yield chunk
     yield last_chunk(accumulator.result())

@@ -19,8 +19,8 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from ..core import StreamAccumulator, TEEVerification, TEEVerificationError, base_model, turn_from_completion
 from ..core.tee import RawExchange
-from ._responses import chunk_from_delta
-from ._responses_api import CallMode, ChatHost, chat_result, last_chunk
+from ._chunks import agenerate_chunks, generate_chunks, last_chunk
+from ._responses_api import CallMode, ChatHost, chat_result
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -93,14 +93,7 @@ def stream(
         request.body, headers=request.headers, include_usage=usage, capture=exchange
     ) as raw:
         accumulator = StreamAccumulator(raw.request_id)
-        for item in raw:
-            message = chunk_from_delta(accumulator.add(item), accumulator.turn.id)
-            if message is None:
-                continue
-            chunk = ChatGenerationChunk(message=message)
-            if run_manager:
-                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
+        yield from generate_chunks(accumulator, raw, run_manager)
     final = last_chunk(accumulator.result())
     verification = client.tee_verify(
         exchange, model=_model(request.body), completion_id=accumulator.turn.id or ""
@@ -125,13 +118,7 @@ async def astream(
     )
     async with raw:
         accumulator = StreamAccumulator(raw.request_id)
-        async for item in raw:
-            message = chunk_from_delta(accumulator.add(item), accumulator.turn.id)
-            if message is None:
-                continue
-            chunk = ChatGenerationChunk(message=message)
-            if run_manager:
-                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        async for chunk in agenerate_chunks(accumulator, raw, run_manager):
             yield chunk
     final = last_chunk(accumulator.result())
     verification = await client.tee_verify(

@@ -27,11 +27,11 @@ from ..core import (
     StreamAccumulator,
     turn_from_completion,
 )
-from ..core.types import ChatCompletionChunk
 from . import _profile
+from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
 from ._payload import Request, build_request, split_kwargs
-from ._responses import chunk_from_delta, final_chunk, message_from_turn
+from ._responses import message_from_turn
 from ._settings import NanoGPTSettings
 from ._tools import ToolLike, format_tools, response_format, schema_name
 from ._tools import tool_choice as normalize_tool_choice
@@ -246,17 +246,6 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         completion = await self._async_client_get().chat(request.body, headers=request.headers)
         return self._result(turn_from_completion(completion))
 
-    @staticmethod
-    def _chunk(accumulator: StreamAccumulator, raw: ChatCompletionChunk) -> ChatGenerationChunk | None:
-        message = chunk_from_delta(accumulator.add(raw), accumulator.turn.id)
-        return ChatGenerationChunk(message=message) if message is not None else None
-
-    @staticmethod
-    def _last(accumulator: StreamAccumulator) -> ChatGenerationChunk:
-        turn = accumulator.result()
-        info = {"finish_reason": turn.finish_reason} if turn.finish_reason else None
-        return ChatGenerationChunk(message=final_chunk(turn), generation_info=info)
-
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -277,14 +266,8 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         client = self._sync_client()
         with client.stream_chat(request.body, headers=request.headers, include_usage=usage) as stream:
             accumulator = StreamAccumulator(stream.request_id)
-            for raw in stream:
-                chunk = self._chunk(accumulator, raw)
-                if chunk is None:
-                    continue
-                if run_manager:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
-        yield self._last(accumulator)
+            yield from generate_chunks(accumulator, stream, run_manager)
+        yield last_chunk(accumulator.result())
 
     async def _astream(
         self,
@@ -308,14 +291,9 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         stream = await client.stream_chat(request.body, headers=request.headers, include_usage=usage)
         async with stream:
             accumulator = StreamAccumulator(stream.request_id)
-            async for raw in stream:
-                chunk = self._chunk(accumulator, raw)
-                if chunk is None:
-                    continue
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            async for chunk in agenerate_chunks(accumulator, stream, run_manager):
                 yield chunk
-        yield self._last(accumulator)
+        yield last_chunk(accumulator.result())
 
     # -- tools and structured output -------------------------------------------------------------
 
