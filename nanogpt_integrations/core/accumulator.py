@@ -99,6 +99,12 @@ class AssistantTurn:
         """The server-reported charge for this reply, if NanoGPT sent one."""
         return self.pricing.charged if self.pricing else None
 
+    def set_usage(self, usage: Usage) -> TokenUsage:
+        """Record ``usage`` as sent (``raw_usage``) and normalised (``usage``); returns the latter."""
+        self.usage = usage.normalized()
+        self.raw_usage = usage.model_dump(exclude_none=True)
+        return self.usage
+
 
 def _content_text(content: Any) -> tuple[str, list[Any] | None]:
     """Flatten message content (string or list of parts) to text, keeping non-text parts aside."""
@@ -124,8 +130,7 @@ def turn_from_completion(completion: ChatCompletion) -> AssistantTurn:
         request_id=completion.request_id,
     )
     if completion.usage is not None:
-        turn.usage = completion.usage.normalized()
-        turn.raw_usage = completion.usage.model_dump(exclude_none=True)
+        turn.set_usage(completion.usage)
     if completion.choices:
         choice = completion.choices[0]
         message = choice.message
@@ -178,9 +183,7 @@ class StreamAccumulator:
         turn.model = chunk.model or turn.model
         turn.created = turn.created or chunk.created
         if chunk.usage is not None:
-            out.usage = chunk.usage.normalized()
-            turn.usage = out.usage
-            turn.raw_usage = chunk.usage.model_dump(exclude_none=True)
+            out.usage = turn.set_usage(chunk.usage)
         if chunk.x_nanogpt_pricing is not None:
             out.pricing = chunk.x_nanogpt_pricing
             turn.pricing = out.pricing

@@ -511,8 +511,7 @@ def turn_from_response(response: ResponseObject) -> AssistantTurn:
         request_id=response.request_id,
     )
     if response.usage is not None:
-        turn.usage = response.usage.normalized()
-        turn.raw_usage = response.usage.model_dump(exclude_none=True)
+        turn.set_usage(response.usage)
     reasoning: list[str] = []
     for item in response.output:
         if item.type == "reasoning":
@@ -581,9 +580,7 @@ class ResponsesAccumulator:
         turn.model = response.model or turn.model
         turn.created = turn.created or response.created_at
         if response.usage is not None:
-            out.usage = response.usage.normalized()
-            turn.usage = out.usage
-            turn.raw_usage = response.usage.model_dump(exclude_none=True)
+            out.usage = turn.set_usage(response.usage)
         if response.pricing is not None:
             out.pricing = response.pricing
             turn.pricing = out.pricing
