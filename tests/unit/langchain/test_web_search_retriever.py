@@ -111,3 +111,49 @@ def test_structured_schema_accepts_a_pydantic_model_or_dict() -> None:
     )
     assert by_model.structured_output_schema is Company
     assert isinstance(by_dict.structured_output_schema, dict)
+
+
+def test_documents_match_validated_documents() -> None:
+    """Documents are built without per-document validation but equal validated ones."""
+    import pickle
+
+    from langchain_core.documents import Document
+
+    from nanogpt_integrations.core.search_records import plan_search, search_records
+    from nanogpt_integrations.core.web_search import WebSearchResponse
+    from nanogpt_integrations.langchain._search import _documents, to_documents
+
+    assert _documents.usable
+    meta = {"provider": "linkup", "depth": "standard", "timestamp": "2025-07-08T09:00:00.000Z", "cost": 0.006}
+    results = [
+        {"type": "text", "title": "T1", "url": "https://e1.com/a", "content": "text é"},
+        {"type": "image", "imageUrl": "https://img/x.png", "url": "https://e1.com/a"},
+        {"name": "N3", "snippet": "s", "date": "2025-01-01", "favicon": "f.ico"},
+    ]
+    answer = {"answer": "A", "sources": [{"name": "S", "url": "https://s", "snippet": "x"}]}
+    cases: list[tuple[dict[str, Any], Any]] = [
+        ({}, results),
+        ({"output_type": "sourcedAnswer"}, answer),
+        ({"output_type": "structured", "structured_output_schema": {"type": "object"}}, {"a": [1]}),
+    ]
+    for options, data in cases:
+        request, _ = plan_search("query", options)
+        response = WebSearchResponse.model_validate({"data": data, "metadata": meta})
+        records = search_records(response, request)
+        fast = to_documents(records)
+        slow = [Document(page_content=r.text, metadata=dict(r.metadata), id=r.id) for r in records]
+        assert fast == slow
+        for doc, expected in zip(fast, slow, strict=True):
+            assert type(doc) is Document
+            assert list(doc.__dict__) == list(expected.__dict__)
+            assert list(doc.metadata) == list(expected.metadata)
+            assert doc.model_fields_set == expected.model_fields_set
+            assert doc.__pydantic_extra__ == expected.__pydantic_extra__
+            assert doc.__pydantic_private__ == expected.__pydantic_private__
+            assert doc.model_dump() == expected.model_dump()
+            assert dumpd(doc) == dumpd(expected)
+            assert pickle.loads(pickle.dumps(doc)) == expected
+            assert repr(doc) == repr(expected)
+        # Each document has its own fields-set and metadata.
+        assert len({id(doc.model_fields_set) for doc in fast}) == len(fast)
+        assert len({id(doc.metadata) for doc in fast}) == len(fast)
