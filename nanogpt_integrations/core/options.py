@@ -149,6 +149,10 @@ def _routing_key(routing: str | None) -> str | None:
     return ROUTING_ALIASES.get(routing.strip().lower().lstrip(":")) if routing else None
 
 
+#: Model IDs remembered per options object (an adapter sees a handful of models).
+_MODEL_ID_MEMO = 64
+
+
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         raise ValueError(f"{name}={value!r} is not allowed; allowed: {', '.join(map(repr, allowed))}")
@@ -178,6 +182,8 @@ class NanoGPTOptions:
     reasoning_effort: str | None = None
     reasoning: ReasoningOptions | Mapping[str, Any] | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Model ID per requested model: the suffix rules depend only on these (immutable) options.
+    _model_ids: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_type(
@@ -215,7 +221,7 @@ class NanoGPTOptions:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """Names accepted as constructor or per-call options by the adapters."""
-        return tuple(f.name for f in fields(cls) if f.name != "extra_headers")
+        return tuple(f.name for f in fields(cls) if f.init and f.name != "extra_headers")
 
     def merged(self, **overrides: Any) -> NanoGPTOptions:
         """A copy with the non-None ``overrides`` applied (per-call options win)."""
@@ -236,13 +242,17 @@ class NanoGPTOptions:
         elif isinstance(self.web_search, (bool, str)):
             web_suffix = self.web_search
         reasoning = self.reasoning.to_wire() if isinstance(self.reasoning, ReasoningOptions) else None
-        model_id = build_model_id(
-            model,
-            web_search=web_suffix,
-            routing=self.routing,
-            explicit_provider=self.explicit_provider,
-            caching=bool(self.caching),
-        )
+        model_id = self._model_ids.get(model)
+        if model_id is None:
+            model_id = build_model_id(
+                model,
+                web_search=web_suffix,
+                routing=self.routing,
+                explicit_provider=self.explicit_provider,
+                caching=bool(self.caching),
+            )
+            if len(self._model_ids) < _MODEL_ID_MEMO:
+                self._model_ids[model] = model_id
         if isinstance(self.provider, ProviderRouting):
             body["provider"] = self.provider.to_wire()
         elif isinstance(self.provider, str):
