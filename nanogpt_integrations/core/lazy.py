@@ -39,11 +39,17 @@ class LazyClients:
         unknown = set(settings) - set(_SETTINGS)
         if unknown:
             raise TypeError(f"LazyClients got unknown settings {sorted(unknown)}; allowed: {_SETTINGS}")
-        self._settings = settings
+        self._settings = self._copied(settings)
         self._key = self._key_of(settings)
         self._lock = threading.Lock()
         self._sync: NanoGPTClient | None = None
         self._async: AsyncNanoGPTClient | None = None
+
+    @staticmethod
+    def _copied(settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` with its own copy of the headers, so an in-place change is noticed."""
+        headers = settings.get("default_headers")
+        return {**settings, "default_headers": dict(headers)} if headers else settings
 
     @staticmethod
     def _key_of(settings: dict[str, Any]) -> tuple[Any, ...]:
@@ -60,11 +66,17 @@ class LazyClients:
         return f"LazyClients(base_url={self._settings.get('base_url')!r})"
 
     def configure(self, **settings: Any) -> LazyClients:
-        """Use these settings from now on; existing clients are dropped only if they changed."""
+        """Use these settings from now on; existing clients are dropped only if they changed.
+
+        Called before every request, so the unchanged case is one dict comparison.
+        """
+        if settings == self._settings:
+            return self
         key = self._key_of(settings)
-        if key != self._key:
-            with self._lock:
-                self._settings, self._key = settings, key
+        with self._lock:
+            self._settings = self._copied(settings)
+            if key != self._key:
+                self._key = key
                 self._sync = self._async = None
         return self
 
