@@ -39,6 +39,8 @@ class WireModel(BaseModel):
 
 
 def _int(value: Any) -> int:
+    if type(value) is int:
+        return value
     if value is None or isinstance(value, bool):
         return 0
     if isinstance(value, (int, float)):
@@ -97,21 +99,22 @@ class Usage(WireModel):
 
     def normalized(self) -> TokenUsage:
         """Counts with cache and reasoning details resolved from whichever fields are present."""
+        # The top-level counts are ints or None after validation; the detail dicts are free-form.
         prompt_details = self.prompt_tokens_details or self.input_tokens_details or {}
         completion_details = self.completion_tokens_details or self.output_tokens_details or {}
-        cache_read = max(_int(self.cache_read_input_tokens), _int(prompt_details.get("cached_tokens")))
+        cache_read = max(self.cache_read_input_tokens or 0, _int(prompt_details.get("cached_tokens")))
         cache_creation = max(
-            _int(self.cache_creation_input_tokens),
+            self.cache_creation_input_tokens or 0,
             _int(prompt_details.get("cache_write_tokens")),
             _int(prompt_details.get("cache_creation_tokens")),
         )
-        reasoning = max(_int(self.reasoning_tokens), _int(completion_details.get("reasoning_tokens")))
-        prompt = _int(self.prompt_tokens if self.prompt_tokens is not None else self.input_tokens)
-        output = _int(self.completion_tokens if self.completion_tokens is not None else self.output_tokens)
+        reasoning = max(self.reasoning_tokens or 0, _int(completion_details.get("reasoning_tokens")))
+        prompt = (self.prompt_tokens if self.prompt_tokens is not None else self.input_tokens) or 0
+        output = (self.completion_tokens if self.completion_tokens is not None else self.output_tokens) or 0
         if prompt < cache_read + cache_creation:
             # Anthropic-style accounting: prompt_tokens excludes cached tokens; add them back.
             prompt += cache_read + cache_creation
-        total = max(_int(self.total_tokens), prompt + output)
+        total = max(self.total_tokens or 0, prompt + output)
         return TokenUsage(
             input_tokens=prompt,
             output_tokens=output,
@@ -222,7 +225,9 @@ class _Responded(WireModel):
     @property
     def request_id(self) -> str | None:
         """``X-Request-ID`` of the HTTP response (quote it to NanoGPT support)."""
-        return self._request_id
+        # The private-attribute dict directly: pydantic's ``__getattr__`` for privates is slow.
+        private = self.__pydantic_private__
+        return private.get("_request_id") if private else None
 
 
 class ChatCompletion(_Responded):
