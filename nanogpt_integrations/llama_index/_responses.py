@@ -7,8 +7,7 @@ the counts either in ``raw.usage`` or, when the last chunk has none, in ``additi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -19,8 +18,8 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ThinkingBlock,
 )
-from pydantic import BaseModel
 
+from nanogpt_integrations._fast_models import plain_constructor
 from nanogpt_integrations.core import AssistantTurn, Pricing, StreamAccumulator, TokenUsage
 from nanogpt_integrations.core.types import ChatCompletionChunk, Completion
 
@@ -35,62 +34,9 @@ __all__ = [
     "usage_kwargs",
 ]
 
-_M = TypeVar("_M", bound=BaseModel)
-_IMMUTABLE = (str, int, float, bool, bytes, type(None))
-
-
-def _constructor(cls: type[_M]) -> Callable[..., _M]:
-    """``cls.model_construct`` for the models built on every stream chunk, without its per-call work.
-
-    Same result as ``model_construct`` (values in field order, defaults filled, ``model_fields_set``
-    = the names given, no extras, no private state). Pydantic's version resolves aliases and
-    defaults field by field in Python, which costs ~1.5 µs a model, three models a chunk. Models
-    with aliases, private attributes, post-init hooks or extras keep ``model_construct``.
-    """
-    fields = cls.model_fields
-    plain = (
-        not cls.__private_attributes__
-        and not cls.__pydantic_post_init__
-        and not cls.__pydantic_root_model__
-        and cls.model_config.get("extra") != "allow"
-        and all(f.alias is None and f.validation_alias is None for f in fields.values())
-    )
-    if not plain:
-        return cls.model_construct
-    names = tuple(fields)
-    # Immutable defaults are looked up once (``get_default`` would return them as they are).
-    constant = {
-        name: f.default
-        for name, f in fields.items()
-        if not f.is_required() and f.default_factory is None and isinstance(f.default, _IMMUTABLE)
-    }
-    new = cls.__new__
-    setattr_ = object.__setattr__
-
-    def construct(**values: Any) -> _M:
-        data: dict[str, Any] = {}
-        for name in names:
-            if name in values:
-                data[name] = values[name]
-            elif name in constant:
-                data[name] = constant[name]
-            else:
-                field = fields[name]
-                if not field.is_required():
-                    data[name] = field.get_default(call_default_factory=True, validated_data=data)
-        model = new(cls)
-        setattr_(model, "__dict__", data)
-        setattr_(model, "__pydantic_fields_set__", set(values))
-        setattr_(model, "__pydantic_extra__", None)
-        setattr_(model, "__pydantic_private__", None)
-        return model
-
-    return construct
-
-
-_text_block = _constructor(TextBlock)
-_chat_message = _constructor(ChatMessage)
-_chat_response = _constructor(ChatResponse)
+_text_block = plain_constructor(TextBlock)
+_chat_message = plain_constructor(ChatMessage)
+_chat_response = plain_constructor(ChatResponse)
 
 
 def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def test_fast_constructors_match_model_construct() -> None:
     from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
     from pydantic import BaseModel, Field
 
-    from nanogpt_integrations.llama_index._responses import _constructor
+    from nanogpt_integrations._fast_models import plain_constructor
 
     block = TextBlock.model_construct(text="hi")
     message_kwargs: dict[str, Any] = {
@@ -152,7 +152,7 @@ def test_fast_constructors_match_model_construct() -> None:
         ),
     ]
     for cls, values in cases:
-        fast = _constructor(cls)(**values)
+        fast = plain_constructor(cls)(**values)
         slow = cls.model_construct(**values)
         assert type(fast) is cls
         assert fast == slow
@@ -165,4 +165,4 @@ def test_fast_constructors_match_model_construct() -> None:
     class Aliased(BaseModel):
         value: int = Field(default=0, alias="v")
 
-    assert _constructor(Aliased) == Aliased.model_construct  # not a plain model: pydantic's own
+    assert plain_constructor(Aliased) == Aliased.model_construct  # not a plain model: pydantic's own

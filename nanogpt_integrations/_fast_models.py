@@ -1,0 +1,127 @@
+"""Building framework pydantic models on the hot path without changing what callers get.
+
+Both frameworks make every reply and stream chunk a pydantic model (LangChain ``AIMessage``,
+``ChatGeneration``; LlamaIndex ``ChatResponse``, ``TextBlock``), and validating them is a large part
+of an adapter's own cost per call. The adapters build them from values the package produced
+itself, so two shortcuts are safe, each checked once per class rather than trusted:
+
+- :func:`plain_constructor`: ``model_construct`` without pydantic's per-field Python work, for
+  models with no aliases, validators' side effects, private state or extras.
+- :class:`ValidatedTemplate`: for models whose validators run but leave inputs of the given types
+  unchanged; one sample is validated and each instance is built the way that validation built it.
+
+Pydantic-only: the core never imports a framework, and neither does this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+__all__ = ["ValidatedTemplate", "plain_constructor"]
+
+M = TypeVar("M", bound=BaseModel)
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+_setattr = object.__setattr__
+
+
+def _instance(cls: type[M], data: dict[str, Any], fields_set: set[str], extra: dict[str, Any] | None) -> M:
+    """A ``cls`` instance holding exactly this state (what validation or ``model_construct`` store)."""
+    model = cls.__new__(cls)
+    _setattr(model, "__dict__", data)
+    _setattr(model, "__pydantic_fields_set__", fields_set)
+    _setattr(model, "__pydantic_extra__", extra)
+    _setattr(model, "__pydantic_private__", None)
+    return model
+
+
+def plain_constructor(cls: type[M]) -> Callable[..., M]:
+    """``cls.model_construct`` without its per-call work, for plain models.
+
+    Same result as ``model_construct`` (values in field order, defaults filled, ``model_fields_set``
+    = the names given, no extras, no private state). Pydantic's version resolves aliases and
+    defaults field by field in Python (~1.5 µs a model). Models with aliases, private attributes,
+    post-init hooks or extras get ``model_construct`` itself.
+    """
+    fields = cls.model_fields
+    plain = (
+        not cls.__private_attributes__
+        and not cls.__pydantic_post_init__
+        and not cls.__pydantic_root_model__
+        and cls.model_config.get("extra") != "allow"
+        and all(f.alias is None and f.validation_alias is None for f in fields.values())
+    )
+    if not plain:
+        return cls.model_construct
+    names = tuple(fields)
+    # Immutable defaults are looked up once (``get_default`` would return them as they are).
+    constant = {
+        name: f.default
+        for name, f in fields.items()
+        if not f.is_required() and f.default_factory is None and isinstance(f.default, _IMMUTABLE)
+    }
+
+    def construct(**values: Any) -> M:
+        data: dict[str, Any] = {}
+        for name in names:
+            if name in values:
+                data[name] = values[name]
+            elif name in constant:
+                data[name] = constant[name]
+            else:
+                field = fields[name]
+                if not field.is_required():
+                    data[name] = field.get_default(call_default_factory=True, validated_data=data)
+        return _instance(cls, data, set(values), None)
+
+    return construct
+
+
+class ValidatedTemplate(Generic[M]):
+    """Instances of ``cls`` for one set of keyword names, built as validation builds them.
+
+    ``sample`` is validated once. The template is *usable* only if validation kept every given
+    value as given (so its validators have nothing to do for values of these types), set exactly
+    the given fields, produced no extras beyond an empty dict and no private state, and left every
+    other field immutable or an empty container. A call with exactly those names then copies the
+    sample's state, puts the given values in and gives each instance fresh empty containers;
+    any other call (or an unusable template, e.g. under another framework version) validates.
+
+    Callers pass values of the sample's types (e.g. ``str`` content, never blocks); values that a
+    validator would rewrite must take the validating path.
+    """
+
+    __slots__ = ("cls", "data", "extra", "fresh", "names", "usable")
+
+    def __init__(self, cls: type[M], **sample: Any) -> None:
+        self.cls = cls
+        self.names = frozenset(sample)
+        model = cls(**sample)
+        self.data = dict(model.__dict__)
+        extra = model.__pydantic_extra__
+        self.extra = extra
+        others = {name: value for name, value in self.data.items() if name not in self.names}
+        self.fresh = tuple(
+            (name, type(value)) for name, value in others.items() if type(value) in (list, dict)
+        )
+        self.usable = (
+            set(model.model_fields_set) == self.names
+            and extra in (None, {})
+            and model.__pydantic_private__ is None
+            and all(name in self.data and self.data[name] == value for name, value in sample.items())
+            and all(
+                (type(value) in (list, dict) and not value) or isinstance(value, _IMMUTABLE)
+                for value in others.values()
+            )
+        )
+
+    def __call__(self, **values: Any) -> M:
+        if not self.usable or values.keys() != self.names:
+            return self.cls(**values)
+        data = dict(self.data)
+        data.update(values)
+        for name, kind in self.fresh:
+            data[name] = kind()
+        return _instance(self.cls, data, set(self.names), None if self.extra is None else {})
