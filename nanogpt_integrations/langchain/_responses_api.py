@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from ..core import AssistantTurn, NanoGPTError, ResponseObject, ResponsesAccumulator, turn_from_response
+from ..core import NanoGPTError, ResponseObject, ResponsesAccumulator, turn_from_response
 from ..core.responses import ResponsesRequest, responses_body_from_chat
 from ..core.tee import require_tee_model
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._payload import Request
-from ._responses import message_from_turn
+from ._responses import chat_result
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -45,7 +45,6 @@ __all__ = [
     "agenerate",
     "astream",
     "call_mode",
-    "chat_result",
     "check_modes",
     "generate",
     "previous_response",
@@ -155,16 +154,6 @@ def _build(
 
 
 # -- replies --------------------------------------------------------------------------------------
-
-
-def chat_result(turn: AssistantTurn) -> ChatResult:
-    """A whole reply → ``ChatResult`` (the same shape as the chat-completions route)."""
-    message = message_from_turn(turn)
-    info = {"finish_reason": turn.finish_reason} if turn.finish_reason else None
-    llm_output = {"model_name": turn.model, "id": turn.id, "token_usage": turn.raw_usage}
-    return ChatResult(
-        generations=[ChatGeneration(message=message, generation_info=info)], llm_output=llm_output
-    )
 
 
 def _finished(response: ResponseObject) -> ChatResult:

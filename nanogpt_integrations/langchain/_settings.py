@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +25,11 @@ if TYPE_CHECKING:
     # ChatNanoGPT costs what BaseChatModel costs plus the option and translation modules.
     from ..core import AsyncNanoGPTClient, NanoGPTClient
 
-__all__ = ["NanoGPTSettings"]
+__all__ = ["NanoGPTSettings", "precompute_signatures"]
 
 _OPTION_NAMES = NanoGPTOptions.field_names()
+#: The option field values as a tuple, read in one C call (this runs on every request).
+_option_values = operator.attrgetter(*_OPTION_NAMES)
 
 _SAMPLING = (
     "temperature",
@@ -38,6 +42,15 @@ _SAMPLING = (
     "min_p",
     "repetition_penalty",
 )
+_sampling_values = operator.attrgetter(*_SAMPLING)
+
+
+def _private(model: BaseModel, name: str) -> Any:
+    """A pydantic private attribute, read without pydantic's Python-level ``__getattr__`` (~1 µs,
+    on every request otherwise)."""
+    private = model.__pydantic_private__
+    assert private is not None
+    return private[name]
 
 
 class _OptionsMemo:
@@ -124,27 +137,27 @@ class NanoGPTSettings(BaseModel):
 
     def _nanogpt_options(self) -> NanoGPTOptions:
         """The validated core options object for the current field values (memoised per values)."""
-        values = tuple(getattr(self, name) for name in _OPTION_NAMES)
-        return self._options_memo.get(
-            values, lambda: NanoGPTOptions(**dict(zip(_OPTION_NAMES, values, strict=True)))
-        )
+        values = _option_values(self)
+        memo: _OptionsMemo = _private(self, "_options_memo")
+        return memo.get(values, lambda: NanoGPTOptions(**dict(zip(_OPTION_NAMES, values, strict=True))))
 
     # -- clients (created lazily, rebuilt if the connection settings change, never serialised) -----
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-        }
+    def _lazy_clients(self) -> LazyClients:
+        clients: LazyClients = _private(self, "_clients")
+        return clients.configure(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
 
     def _sync_client(self) -> NanoGPTClient:
-        return self._clients.configure(**self._client_kwargs()).sync
+        return self._lazy_clients().sync
 
     def _async_client_get(self) -> AsyncNanoGPTClient:
-        return self._clients.configure(**self._client_kwargs()).async_
+        return self._lazy_clients().async_
 
     @property
     def lc_attributes(self) -> dict[str, Any]:
@@ -157,11 +170,19 @@ class NanoGPTSettings(BaseModel):
 
     def _defaults(self) -> dict[str, Any]:
         """Sampling fields that are set, as body fields."""
-        return {name: value for name in _SAMPLING if (value := getattr(self, name)) is not None}
+        return {
+            name: value
+            for name, value in zip(_SAMPLING, _sampling_values(self), strict=True)
+            if value is not None
+        }
 
     def _option_params(self) -> dict[str, Any]:
         """NanoGPT option fields that are set (names computed once, at import)."""
-        return {name: value for name in _OPTION_NAMES if (value := getattr(self, name)) is not None}
+        return {
+            name: value
+            for name, value in zip(_OPTION_NAMES, _option_values(self), strict=True)
+            if value is not None
+        }
 
     def _catalogue_key(self) -> str:
         url = self.base_url
@@ -170,3 +191,15 @@ class NanoGPTSettings(BaseModel):
 
             url = DEFAULT_BASE_URL
         return url.strip().rstrip("/")
+
+
+def precompute_signatures(cls: type, *names: str) -> None:
+    """Store ``__signature__`` on the named methods of ``cls``.
+
+    LangChain calls ``inspect.signature(self._generate)`` on every call to learn whether the method
+    takes ``run_manager``; with the signature stored, ``inspect`` returns it instead of rebuilding it
+    from the code object (~9 µs of a ~300 µs invoke on a local server).
+    """
+    for name in names:
+        function = cls.__dict__[name]
+        function.__signature__ = inspect.signature(function)

@@ -20,7 +20,8 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from ..core import StreamAccumulator, TEEVerification, TEEVerificationError, base_model, turn_from_completion
 from ..core.tee import RawExchange
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
-from ._responses_api import CallMode, ChatHost, chat_result
+from ._responses import chat_result
+from ._responses_api import CallMode, ChatHost
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun

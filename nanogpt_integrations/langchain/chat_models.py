@@ -15,14 +15,13 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput, Mo
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import model_validator
 from typing_extensions import Self
 
 from ..core import (
-    AssistantTurn,
     ModelInfo,
     StreamAccumulator,
     turn_from_completion,
@@ -31,8 +30,8 @@ from . import _profile
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
 from ._payload import Request, build_request, split_kwargs
-from ._responses import message_from_turn
-from ._settings import NanoGPTSettings
+from ._responses import chat_result
+from ._settings import NanoGPTSettings, precompute_signatures
 from ._tools import ToolLike, format_tools, response_format, schema_name
 from ._tools import tool_choice as normalize_tool_choice
 
@@ -201,15 +200,6 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
 
     # -- calls ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _result(turn: AssistantTurn) -> ChatResult:
-        message = message_from_turn(turn)
-        info = {"finish_reason": turn.finish_reason} if turn.finish_reason else None
-        llm_output = {"model_name": turn.model, "id": turn.id, "token_usage": turn.raw_usage}
-        return ChatResult(
-            generations=[ChatGeneration(message=message, generation_info=info)], llm_output=llm_output
-        )
-
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -226,7 +216,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
             return _tee.generate(self, messages, stop, kwargs, mode)
         request, _ = self._request(messages, stop, kwargs)
         completion = self._sync_client().chat(request.body, headers=request.headers)
-        return self._result(turn_from_completion(completion))
+        return chat_result(turn_from_completion(completion))
 
     async def _agenerate(
         self,
@@ -244,7 +234,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
             return await _tee.agenerate(self, messages, stop, kwargs, mode)
         request, _ = self._request(messages, stop, kwargs)
         completion = await self._async_client_get().chat(request.body, headers=request.headers)
-        return self._result(turn_from_completion(completion))
+        return chat_result(turn_from_completion(completion))
 
     def _stream(
         self,
@@ -361,3 +351,6 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
             )
         parser = output_parser(schema, method, name)
         return with_raw(llm, parser) if include_raw else llm | parser
+
+
+precompute_signatures(ChatNanoGPT, "_generate", "_agenerate")

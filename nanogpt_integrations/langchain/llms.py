@@ -19,7 +19,7 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from ..core import StreamAccumulator
 from ._payload import Request, build_request, split_kwargs
 from ._responses import completion_result, text_stream_end
-from ._settings import NanoGPTSettings
+from ._settings import NanoGPTSettings, precompute_signatures
 
 __all__ = ["NanoGPT"]
 
@@ -162,3 +162,6 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
                         await run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
         yield text_stream_end(accumulator.result())
+
+
+precompute_signatures(NanoGPT, "_generate", "_agenerate")

@@ -194,6 +194,99 @@ def test_profile_from_catalogue() -> None:
     assert profile["reasoning_effort_levels"] == ["low", "high"]
 
 
+def _same_model(fast: Any, slow: Any) -> None:
+    """``fast`` is indistinguishable from the validated ``slow``: value, state, dumps, pickles."""
+    import pickle
+
+    from langchain_core.load import dumpd
+
+    assert type(fast) is type(slow)
+    assert fast == slow
+    assert list(fast.__dict__) == list(slow.__dict__)
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert fast.__pydantic_private__ == slow.__pydantic_private__
+    assert fast.model_dump() == slow.model_dump()
+    assert dumpd(fast) == dumpd(slow)
+    assert pickle.loads(pickle.dumps(fast)) == slow
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "assistant", "content": "Hello"},
+        {"role": "assistant", "content": "", "reasoning": "think", "reasoning_details": [{"type": "x"}]},
+        {"role": "assistant", "content": "no", "refusal": "cannot", "annotations": [{"type": "url"}]},
+    ],
+)
+@pytest.mark.parametrize("usage", [USAGE, None])
+def test_plain_replies_match_validated_messages(message: dict[str, Any], usage: Any) -> None:
+    """A reply without tool calls is built from a validated template; it equals the validated
+    AIMessage / ChatGeneration / ChatResult field for field."""
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    from nanogpt_integrations.langchain._responses import (
+        _ai_message,
+        _chat_generation,
+        _chat_result,
+        chat_result,
+    )
+
+    assert _ai_message.usable and _chat_generation.usable and _chat_result.usable
+    payload: dict[str, Any] = {
+        "id": "c1",
+        "model": "m",
+        "choices": [{"message": message, "finish_reason": "stop"}],
+    }
+    if usage is not None:
+        payload["usage"] = usage
+        payload["x_nanogpt_pricing"] = PRICING
+    turn = turn_from_completion(ChatCompletion.model_validate(payload))
+    fast = chat_result(turn)
+    message_out = fast.generations[0].message
+    slow_message = AIMessage(
+        content=message_out.content,
+        additional_kwargs=message_out.additional_kwargs,
+        tool_calls=[],
+        invalid_tool_calls=[],
+        usage_metadata=message_out.usage_metadata,
+        response_metadata=message_out.response_metadata,
+        id=message_out.id,
+    )
+    _same_model(message_out, slow_message)
+    slow_generation = ChatGeneration(message=slow_message, generation_info={"finish_reason": "stop"})
+    _same_model(fast.generations[0], slow_generation)
+    _same_model(fast, ChatResult(generations=[slow_generation], llm_output=fast.llm_output))
+    # Containers are each message's own.
+    again = chat_result(turn).generations[0].message
+    for name in ("tool_calls", "invalid_tool_calls"):
+        assert getattr(again, name) is not getattr(message_out, name)
+
+
+def test_templates_validate_what_they_cannot_reproduce() -> None:
+    """Other keyword sets, and classes whose validators rewrite the sample, take the validating path."""
+    from pydantic import BaseModel, field_validator
+
+    from nanogpt_integrations._fast_models import ValidatedTemplate
+    from nanogpt_integrations.langchain._responses import _ai_message
+
+    partial = _ai_message(content="x")  # not the template's names: validated
+    assert partial.model_fields_set == {"content"}
+
+    class Upper(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def _upper(cls, value: str) -> str:
+            return value.upper()
+
+    template = ValidatedTemplate(Upper, name="a")
+    assert not template.usable
+    assert template(name="b").name == "B"
+
+
 def test_text_chunks_match_validated_chunks() -> None:
     """Content-only stream chunks are built without validation but equal validated ones."""
     import pickle
