@@ -97,8 +97,13 @@ def build_request(
     extra_body: Mapping[str, Any] | None = None,
     force_cache_control: bool = False,
     info: ModelInfo | None = None,
+    check_markers: bool = True,
 ) -> Request:
-    """The final body and headers; ``prompt`` is ``{"messages": [...]}`` (chat) or ``{"prompt": "..."}``."""
+    """The final body and headers; ``prompt`` is ``{"messages": [...]}`` (chat) or ``{"prompt": "..."}``.
+
+    ``check_markers=False`` skips the cache-marker check, for a request whose prompt is filled in
+    (and checked) later.
+    """
     body: dict[str, Any] = {"model": model, **prompt}
     body.update({k: v for k, v in defaults.items() if v is not None})
     body.update(call_body)
@@ -111,6 +116,7 @@ def build_request(
     final = {**parts.body, "model": parts.model}
     final.update(extra_body or {})
     final.update(controls.extra_body)
-    force = controls.force_cache_control if controls.force_cache_control is not None else force_cache_control
-    check_cache_markers(final, final["model"], info=info, force=force)
+    if check_markers:
+        force = controls.force_cache_control if controls.force_cache_control is not None else force_cache_control
+        check_cache_markers(final, final["model"], info=info, force=force)
     return Request(body=final, headers=parts.headers)

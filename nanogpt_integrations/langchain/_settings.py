@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from copy import deepcopy
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -25,13 +26,15 @@ if TYPE_CHECKING:
     # ChatNanoGPT costs what BaseChatModel costs plus the option and translation modules.
     from ..core import AsyncNanoGPTClient, NanoGPTClient
 
-__all__ = ["NanoGPTSettings", "precompute_signatures"]
+__all__ = ["OPTION_FIELDS", "SAMPLING", "Memo", "NanoGPTSettings", "precompute_signatures", "private"]
 
-_OPTION_NAMES = NanoGPTOptions.field_names()
+T = TypeVar("T")
+
+OPTION_FIELDS = NanoGPTOptions.field_names()
 #: The option field values as a tuple, read in one C call (this runs on every request).
-_option_values = operator.attrgetter(*_OPTION_NAMES)
+_option_values = operator.attrgetter(*OPTION_FIELDS)
 
-_SAMPLING = (
+SAMPLING = (
     "temperature",
     "max_tokens",
     "top_p",
@@ -42,10 +45,10 @@ _SAMPLING = (
     "min_p",
     "repetition_penalty",
 )
-_sampling_values = operator.attrgetter(*_SAMPLING)
+_sampling_values = operator.attrgetter(*SAMPLING)
 
 
-def _private(model: BaseModel, name: str) -> Any:
+def private(model: BaseModel, name: str) -> Any:
     """A pydantic private attribute, read without pydantic's Python-level ``__getattr__`` (~1 µs,
     on every request otherwise)."""
     private = model.__pydantic_private__
@@ -53,27 +56,31 @@ def _private(model: BaseModel, name: str) -> Any:
     return private[name]
 
 
-class _OptionsMemo:
-    """The validated core options for the last field values; copies and pickles start empty."""
+class Memo(Generic[T]):
+    """The value built for the last field values (a model's settings rarely change between calls).
+
+    ``copy=True`` keeps a deep copy of the values, so an in-place edit of a dict or list field is
+    noticed too. Copies and pickles of the model start empty.
+    """
 
     __slots__ = ("last",)
 
     def __init__(self) -> None:
-        self.last: tuple[tuple[Any, ...], NanoGPTOptions] | None = None
+        self.last: tuple[tuple[Any, ...], T] | None = None
 
-    def get(self, values: tuple[Any, ...], build: Callable[[], NanoGPTOptions]) -> NanoGPTOptions:
+    def get(self, values: tuple[Any, ...], build: Callable[[], T], *, copy: bool = False) -> T:
         cached = self.last
         if cached is not None and cached[0] == values:
             return cached[1]
-        options = build()
-        self.last = (values, options)
-        return options
+        value = build()
+        self.last = (deepcopy(values) if copy else values, value)
+        return value
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> _OptionsMemo:
-        return _OptionsMemo()
+    def __deepcopy__(self, memo: dict[int, Any]) -> Memo[T]:
+        return Memo()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_OptionsMemo, ())
+        return (Memo, ())
 
 
 class NanoGPTSettings(BaseModel):
@@ -126,7 +133,8 @@ class NanoGPTSettings(BaseModel):
     reasoning_effort: str | None = None
     reasoning: ReasoningOptions | None = None
 
-    _options_memo: _OptionsMemo = PrivateAttr(default_factory=_OptionsMemo)
+    _options_memo: Memo[NanoGPTOptions] = PrivateAttr(default_factory=Memo)
+    _request_memo: Memo[Any] = PrivateAttr(default_factory=Memo)
     _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
 
     @model_validator(mode="after")
@@ -138,13 +146,13 @@ class NanoGPTSettings(BaseModel):
     def _nanogpt_options(self) -> NanoGPTOptions:
         """The validated core options object for the current field values (memoised per values)."""
         values = _option_values(self)
-        memo: _OptionsMemo = _private(self, "_options_memo")
-        return memo.get(values, lambda: NanoGPTOptions(**dict(zip(_OPTION_NAMES, values, strict=True))))
+        memo: Memo[NanoGPTOptions] = private(self, "_options_memo")
+        return memo.get(values, lambda: NanoGPTOptions(**dict(zip(OPTION_FIELDS, values, strict=True))))
 
     # -- clients (created lazily, rebuilt if the connection settings change, never serialised) -----
 
     def _lazy_clients(self) -> LazyClients:
-        clients: LazyClients = _private(self, "_clients")
+        clients: LazyClients = private(self, "_clients")
         return clients.configure(
             api_key=self.api_key,
             base_url=self.base_url,
@@ -172,7 +180,7 @@ class NanoGPTSettings(BaseModel):
         """Sampling fields that are set, as body fields."""
         return {
             name: value
-            for name, value in zip(_SAMPLING, _sampling_values(self), strict=True)
+            for name, value in zip(SAMPLING, _sampling_values(self), strict=True)
             if value is not None
         }
 
@@ -180,7 +188,7 @@ class NanoGPTSettings(BaseModel):
         """NanoGPT option fields that are set (names computed once, at import)."""
         return {
             name: value
-            for name, value in zip(_OPTION_NAMES, _option_values(self), strict=True)
+            for name, value in zip(OPTION_FIELDS, _option_values(self), strict=True)
             if value is not None
         }
 

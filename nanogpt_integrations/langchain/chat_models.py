@@ -7,6 +7,7 @@ the ``_``-prefixed modules next to it; HTTP, retries, SSE and stream merging in 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +25,15 @@ from typing_extensions import Self
 from ..core import (
     ModelInfo,
     StreamAccumulator,
+    check_cache_markers,
     turn_from_completion,
 )
 from . import _profile
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
-from ._payload import Request, build_request, split_kwargs
+from ._payload import CallControls, Request, build_request, split_kwargs
 from ._responses import chat_result
-from ._settings import NanoGPTSettings, precompute_signatures
+from ._settings import OPTION_FIELDS, SAMPLING, Memo, NanoGPTSettings, precompute_signatures, private
 from ._tools import ToolLike, format_tools, response_format, schema_name
 from ._tools import tool_choice as normalize_tool_choice
 
@@ -42,6 +44,11 @@ if TYPE_CHECKING:
     from ._structured import StructuredMethod
 
 __all__ = ["ChatNanoGPT"]
+
+#: The fields a call without per-call kwargs depends on, read in one C call.
+_request_fields = operator.attrgetter(
+    "model", "stop", "model_kwargs", "extra_body", "force_cache_control", *SAMPLING, *OPTION_FIELDS
+)
 
 #: Per-call switches that pick the route of a call (popped, never sent; see ``_responses_api``).
 _MODE_KWARGS = frozenset(
@@ -158,6 +165,15 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> tuple[Request, bool]:
         """The wire request for one call, and whether to ask for stream usage."""
+        if not kwargs and stop is None:
+            base = self._settings_request()
+            if base is not None:
+                # The same body build_request gives: key order kept, messages filled in.
+                body = dict(base.body)
+                body["messages"] = convert_messages(messages)
+                info = self._known_info(self.model)
+                check_cache_markers(body, body["model"], info=info, force=self.force_cache_control)
+                return Request(body=body, headers=dict(base.headers)), self.stream_usage
         call_body, controls = split_kwargs(kwargs)
         stops = stop if stop is not None else self.stop
         if stops:
@@ -176,6 +192,28 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         )
         usage = controls.stream_usage if controls.stream_usage is not None else self.stream_usage
         return request, usage
+
+    def _settings_request(self) -> Request | None:
+        """The request of a call without per-call kwargs, messages left empty; memoised per field
+        values (a copy of them, so in-place edits count). None when it cannot be reused: messages
+        or tools set through ``model_kwargs``/``extra_body`` (the marker check edits tools in place)."""
+        memo: Memo[Request | None] = private(self, "_request_memo")
+        return memo.get(_request_fields(self), self._build_settings_request, copy=True)
+
+    def _build_settings_request(self) -> Request | None:
+        sources = (self.model_kwargs, self.extra_body or {})
+        if any("messages" in source or "tools" in source for source in sources):
+            return None
+        return build_request(
+            model=self.model,
+            prompt={"messages": []},
+            defaults={**self._defaults(), **self.model_kwargs},
+            call_body={"stop": self.stop} if self.stop else {},
+            options=self._nanogpt_options(),
+            controls=CallControls(),
+            extra_body=self.extra_body,
+            check_markers=False,
+        )
 
     def _mode_defaults(self) -> CallMode:
         from ._responses_api import CallMode

@@ -220,3 +220,71 @@ def test_markers_dropped_for_implicit_cache_models_with_a_warning(caplog: pytest
 def test_force_cache_control_sends_markers_anyway() -> None:
     request = _marked_request("openai/gpt-4o-mini", 2, force_cache_control=True)
     assert all("cache_control" in p for p in request.body["messages"][0]["content"])
+
+
+def _general_request(llm: Any, messages: list[Any]) -> Any:
+    """The request through the general path (the one per-call kwargs take)."""
+    return llm._request(messages, None, {"stream_usage": llm.stream_usage})
+
+
+def test_plain_calls_reuse_the_settings_request_with_the_same_body() -> None:
+    """A call without kwargs reuses the memoised settings request: same body, key order included."""
+    import json
+
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from nanogpt_integrations.core import WebSearchOptions
+    from nanogpt_integrations.langchain import ChatNanoGPT
+
+    llm = ChatNanoGPT(
+        model="anthropic/claude-sonnet-4-5",
+        api_key="k",
+        temperature=0.2,
+        top_k=5,
+        stop=["END"],
+        model_kwargs={"user": "u1"},
+        extra_body={"custom": True},
+        web_search=WebSearchOptions(search_depth="deep"),
+        billing_mode="paygo",
+        prompt_caching=True,
+    )
+    messages = [SystemMessage([{"type": "text", "text": "s", "cache_control": CC}]), HumanMessage("hi")]
+    fast, usage = llm._request(messages, None, {})
+    general, general_usage = _general_request(llm, messages)
+    assert json.dumps(fast.body) == json.dumps(general.body)
+    assert (fast.headers, usage) == (general.headers, general_usage)
+    assert fast.body["messages"][0]["content"][0]["cache_control"] == CC
+    # Each call gets its own body and headers.
+    again, _ = llm._request([HumanMessage("other")], None, {})
+    assert again.body["messages"] == [{"role": "user", "content": "other"}]
+    assert fast.body["messages"][1] == {"role": "user", "content": "hi"}
+    assert again.headers is not fast.headers
+
+
+def test_settings_request_follows_field_changes_in_place_and_reassigned() -> None:
+    from langchain_core.messages import HumanMessage
+
+    from nanogpt_integrations.langchain import ChatNanoGPT
+
+    llm = ChatNanoGPT(model="openai/gpt-4o-mini", api_key="k", model_kwargs={"user": "a"})
+    hi = [HumanMessage("hi")]
+    assert llm._request(hi, None, {})[0].body["user"] == "a"
+    llm.model_kwargs["user"] = "b"  # edited in place
+    assert llm._request(hi, None, {})[0].body["user"] == "b"
+    llm.temperature = 0.5
+    llm.routing = "price"
+    body = llm._request(hi, None, {})[0].body
+    assert (body["temperature"], body["model"]) == (0.5, "openai/gpt-4o-mini:price")
+
+
+def test_tools_in_model_kwargs_take_the_general_path() -> None:
+    """Tools in model_kwargs may lose their markers in place (implicit-cache models): never shared."""
+    from langchain_core.messages import HumanMessage
+
+    from nanogpt_integrations.langchain import ChatNanoGPT
+
+    tool_spec = {"type": "function", "function": {"name": "f", "parameters": {}}, "cache_control": CC}
+    llm = ChatNanoGPT(model="claude-sonnet-4-5", api_key="k", model_kwargs={"tools": [tool_spec]})
+    assert llm._settings_request() is None
+    request, _ = llm._request([HumanMessage("hi")], None, {})
+    assert request.body["tools"] == [tool_spec]
