@@ -32,6 +32,9 @@ M = TypeVar("M", bound=BaseModel)
 MAX_EMBEDDING_BATCH = 2048
 
 
+#: Parsed URLs kept per client (the fixed routes; ``responses/<id>`` paths beyond this are parsed).
+_URL_CACHE = 64
+
 #: Built once: ``json.dumps`` with non-default options builds a new encoder on every call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
@@ -60,6 +63,10 @@ class BaseClient:
             default_headers=default_headers,
         )
         self._catalogue = CatalogueCache()
+        #: Parsed request URLs per (path, api_root): httpx parses a string URL on every request.
+        self._urls: dict[tuple[str, bool], httpx.URL] = {}
+        #: Whether the pooled httpx client carries ``config.client_headers()`` (one we created).
+        self._headers_on_client = False
         self._tee_root: str | None = None  # the TEE route prefix that answered last (reference §13)
 
     def __repr__(self) -> str:
@@ -89,7 +96,7 @@ class BaseClient:
         auth: bool = True,
         timeout: TimeoutTypes = None,
     ) -> httpx.Request:
-        hdrs = self.config.headers(headers, stream=stream, auth=auth)
+        hdrs = self.config.headers(headers, stream=stream, auth=auth, client_level=not self._headers_on_client)
         content = None
         if json_body is not None:
             content = encode_json(json_body)
@@ -99,16 +106,26 @@ class BaseClient:
             from ._config import resolve_timeout
 
             extensions = {"timeout": resolve_timeout(timeout).as_dict()}
-        # An absolute URL is used as is (the TEE routes live outside the base URL, reference §13).
-        url = path if path.startswith(("http://", "https://")) else self.config.url(path, api_root=api_root)
         return client.build_request(
             method,
-            url,
+            self._url(path, api_root),
             content=content,
             params=params,
             headers=hdrs,
             extensions=extensions,
         )
+
+    def _url(self, path: str, api_root: bool) -> httpx.URL | str:
+        """The request URL, parsed once per route (a handful of routes; ids and absolute URLs
+        are passed as strings). An absolute URL is used as is (the TEE routes, reference §13)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        url = self._urls.get((path, api_root))
+        if url is None:
+            url = httpx.URL(self.config.url(path, api_root=api_root))
+            if len(self._urls) < _URL_CACHE:
+                self._urls[(path, api_root)] = url
+        return url
 
     @staticmethod
     def _stream_payload(payload: Mapping[str, Any], include_usage: bool) -> dict[str, Any]:

@@ -115,14 +115,23 @@ class ClientConfig:
             )
         return self.api_key.get_secret_value()
 
+    def client_headers(self) -> dict[str, str]:
+        """The headers every request carries: set once on a pooled httpx client the package owns."""
+        return {"User-Agent": USER_AGENT, "Accept": "application/json", **self.default_headers}
+
     def headers(
-        self, extra: Mapping[str, str] | None = None, *, stream: bool = False, auth: bool = True
+        self,
+        extra: Mapping[str, str] | None = None,
+        *,
+        stream: bool = False,
+        auth: bool = True,
+        client_level: bool = True,
     ) -> dict[str, str]:
-        out = {
-            "User-Agent": USER_AGENT,
-            "Accept": "text/event-stream" if stream else "application/json",
-            **self.default_headers,
-        }
+        """The headers of one request; ``client_level=False`` leaves out :meth:`client_headers`
+        (already on the httpx client), which saves httpx merging them on every request."""
+        out = self.client_headers() if client_level else {}
+        if stream:
+            out["Accept"] = "text/event-stream"
         if auth:
             out["Authorization"] = f"Bearer {self.require_key()}"
         if extra:

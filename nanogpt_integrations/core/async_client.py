@@ -67,6 +67,7 @@ class AsyncNanoGPTClient(BaseClient):
             default_headers=default_headers,
         )
         self._owns_http = http_client is None
+        self._headers_on_client = self._owns_http
         self._given_http = http_client
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
@@ -76,6 +77,7 @@ class AsyncNanoGPTClient(BaseClient):
         return httpx.AsyncClient(
             timeout=self.config.timeout,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
+            headers=self.config.client_headers(),
         )
 
     @property

@@ -61,9 +61,11 @@ class NanoGPTClient(BaseClient):
             default_headers=default_headers,
         )
         self._owns_http = http_client is None
+        self._headers_on_client = self._owns_http
         self._http = http_client or httpx.Client(
             timeout=self.config.timeout,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers=self.config.client_headers(),
         )
 
     # -- transport -----------------------------------------------------------------------------

@@ -451,3 +451,46 @@ def test_streams_release_the_connection_on_early_exit(
     closed, completion = run(scenario)
     assert closed
     assert turn_from_completion(completion).content == "Hello! You said: hi"
+
+
+@pytest.mark.parametrize("given_pool", [False, True], ids=["own-pool", "given-pool"])
+def test_every_request_carries_the_same_headers_whoever_owns_the_pool(
+    emulator: NanoGPTEmulator, given_pool: bool
+) -> None:
+    """Headers common to all requests sit on the pool the client creates; a pool the caller passes
+    in gets them per request. The wire sees the same either way, for chat and streams, sync and async."""
+    import httpx
+
+    kwargs: dict[str, Any] = {"api_key": KEY, "base_url": emulator.base_url, "default_headers": {"X-Team": "t1"}}
+    wanted = {
+        "authorization": f"Bearer {KEY}",
+        "content-type": "application/json",
+        "x-team": "t1",
+    }
+
+    def check(accept: str) -> None:
+        request = emulator.last_request("/chat/completions")
+        assert {name: request.headers[name] for name in wanted} == wanted
+        assert request.headers["accept"] == accept
+        assert request.headers["user-agent"].startswith("nanogpt-integrations/")
+
+    with NanoGPTClient(**kwargs, http_client=httpx.Client() if given_pool else None) as client:
+        client.chat(PAYLOAD)
+        check("application/json")
+        with client.stream_chat(PAYLOAD) as stream:
+            list(stream)
+        check("text/event-stream")
+
+    async def main() -> None:
+        pool = httpx.AsyncClient() if given_pool else None
+        async with AsyncNanoGPTClient(**kwargs, http_client=pool) as aclient:
+            await aclient.chat(PAYLOAD)
+            check("application/json")
+            stream = await aclient.stream_chat(PAYLOAD)
+            async with stream:
+                [chunk async for chunk in stream]
+            check("text/event-stream")
+        if pool is not None:
+            await pool.aclose()
+
+    asyncio.run(main())
