@@ -9,9 +9,18 @@ response becomes the same :class:`AssistantTurn` through :func:`turn_from_comple
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .types import ChatCompletion, ChatCompletionChunk, Completion, Pricing, TokenUsage, ToolCallDelta, Usage
+if TYPE_CHECKING:  # the wire models load with the client (first request), not with the adapters
+    from .types import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        Completion,
+        Pricing,
+        TokenUsage,
+        ToolCallDelta,
+        Usage,
+    )
 
 __all__ = [
     "AssistantTurn",
@@ -333,4 +342,6 @@ def _merge_reasoning_details(merged: list[Any], fragments: list[Any]) -> None:
 
 def usage_from_dict(raw: dict[str, Any] | None) -> TokenUsage | None:
     """Normalise a raw ``usage`` dict (helper for callers holding plain JSON)."""
+    from .types import Usage
+
     return Usage.model_validate(raw).normalized() if raw else None

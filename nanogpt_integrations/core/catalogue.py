@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from ._wire import WireModel
 from .model_ids import base_model
-from .types import WireModel
 
 __all__ = [
     "CATALOGUE_TTL_SECONDS",

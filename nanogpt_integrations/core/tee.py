@@ -33,8 +33,8 @@ from typing import Any, Literal
 
 from pydantic import PrivateAttr
 
+from ._wire import WireModel
 from .errors import NanoGPTError
-from .types import WireModel
 
 __all__ = [
     "RawExchange",

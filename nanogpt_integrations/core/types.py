@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator
+
+from ._wire import WireModel, lenient_int
 
 __all__ = [
     "ChatCompletion",
@@ -30,25 +32,6 @@ __all__ = [
     "Usage",
     "WireModel",
 ]
-
-
-class WireModel(BaseModel):
-    """Base for wire objects: unknown keys kept, populated by field name or alias."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=(), defer_build=True)
-
-
-def _int(value: Any) -> int:
-    if type(value) is int:
-        return value
-    if value is None or isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return int(value)
-    try:
-        return int(float(str(value)))
-    except ValueError:
-        return 0
 
 
 class TokenUsage(WireModel):
@@ -94,21 +77,21 @@ class Usage(WireModel):
         mode="before",
     )
     @classmethod
-    def _lenient_int(cls, value: Any) -> int | None:
-        return None if value is None else _int(value)
+    def _lenientlenient_int(cls, value: Any) -> int | None:
+        return None if value is None else lenient_int(value)
 
     def normalized(self) -> TokenUsage:
         """Counts with cache and reasoning details resolved from whichever fields are present."""
         # The top-level counts are ints or None after validation; the detail dicts are free-form.
         prompt_details = self.prompt_tokens_details or self.input_tokens_details or {}
         completion_details = self.completion_tokens_details or self.output_tokens_details or {}
-        cache_read = max(self.cache_read_input_tokens or 0, _int(prompt_details.get("cached_tokens")))
+        cache_read = max(self.cache_read_input_tokens or 0, lenient_int(prompt_details.get("cached_tokens")))
         cache_creation = max(
             self.cache_creation_input_tokens or 0,
-            _int(prompt_details.get("cache_write_tokens")),
-            _int(prompt_details.get("cache_creation_tokens")),
+            lenient_int(prompt_details.get("cache_write_tokens")),
+            lenient_int(prompt_details.get("cache_creation_tokens")),
         )
-        reasoning = max(self.reasoning_tokens or 0, _int(completion_details.get("reasoning_tokens")))
+        reasoning = max(self.reasoning_tokens or 0, lenient_int(completion_details.get("reasoning_tokens")))
         prompt = (self.prompt_tokens if self.prompt_tokens is not None else self.input_tokens) or 0
         output = (self.completion_tokens if self.completion_tokens is not None else self.output_tokens) or 0
         if prompt < cache_read + cache_creation:

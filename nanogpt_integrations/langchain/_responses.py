@@ -9,7 +9,7 @@ content block) with ``reasoning_details`` kept verbatim to send back on the next
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall, ToolCall, ToolCallChunk
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
@@ -21,7 +21,9 @@ from langchain_core.messages.tool import (
 from langchain_core.outputs import ChatGeneration, ChatResult, GenerationChunk
 
 from .._fast_models import ValidatedTemplate
-from ..core import AssistantTurn, Completion, Pricing, StreamDelta, TokenUsage, ToolCallResult
+
+if TYPE_CHECKING:  # annotations only: the wire models load with the client, not on import
+    from ..core import AssistantTurn, Completion, Pricing, StreamDelta, TokenUsage, ToolCallResult
 
 __all__ = [
     "MODEL_PROVIDER",

@@ -86,7 +86,9 @@ class Memo(Generic[T]):
 class NanoGPTSettings(BaseModel):
     """Fields named after LangChain's conventions first, NanoGPT's options second."""
 
-    model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True)
+    # A mixin, never built itself: its schema is built once, as part of each adapter class (which
+    # turns ``defer_build`` off again), instead of once more on import for nothing.
+    model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True, defer_build=True)
 
     # -- LangChain conventions ---------------------------------------------------------------------
     model: str = Field(alias="model_name")

@@ -19,7 +19,7 @@ from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 from typing_extensions import Self
 
 from ..core import (
@@ -76,6 +76,8 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
     a ``TEE/`` model checks the signed request/response hashes and reports the result in
     ``response_metadata["tee_verification"]``.
     """
+
+    model_config = ConfigDict(defer_build=False)
 
     force_cache_control: bool = False
     """Send explicit ``cache_control`` even to models known to cache implicitly (normally dropped)."""

@@ -15,6 +15,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseLLM
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+from pydantic import ConfigDict
 
 from ..core import StreamAccumulator
 from ._payload import Request, build_request, split_kwargs
@@ -30,6 +31,8 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
     >>> from nanogpt_integrations.langchain import NanoGPT
     >>> NanoGPT(model="openai/gpt-3.5-turbo-instruct").invoke("Once upon a time")  # doctest: +SKIP
     """
+
+    model_config = ConfigDict(defer_build=False)
 
     @property
     def _llm_type(self) -> str:

@@ -101,3 +101,17 @@ def test_adapter_import_defers_httpx_until_the_first_client(statement: str) -> N
         """
     )
     assert out == {"before": False, "constructed": False, "after": True, "base": "http://127.0.0.1:9/api/v1"}
+
+
+def test_langchain_adapter_import_is_built_and_leaves_wire_models_for_the_first_request() -> None:
+    """The import time the benchmark reports is real: the adapter classes are fully built on import
+    (no deferred pydantic schema), and only the chat wire models wait for the first request."""
+    out = run_python(
+        """
+        import json, sys
+        from nanogpt_integrations.langchain import ChatNanoGPT, NanoGPT
+        print(json.dumps({"built": [ChatNanoGPT.__pydantic_complete__, NanoGPT.__pydantic_complete__],
+                          "types": "nanogpt_integrations.core.types" in sys.modules}))
+        """
+    )
+    assert out == {"built": [True, True], "types": False}
