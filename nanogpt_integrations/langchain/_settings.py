@@ -12,6 +12,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
+from .._fast_models import private
 from ..core import (
     NanoGPTOptions,
     PromptCaching,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     # ChatNanoGPT costs what BaseChatModel costs plus the option and translation modules.
     from ..core import AsyncNanoGPTClient, NanoGPTClient
 
-__all__ = ["OPTION_FIELDS", "SAMPLING", "Memo", "NanoGPTSettings", "precompute_signatures", "private"]
+__all__ = ["OPTION_FIELDS", "SAMPLING", "Memo", "NanoGPTSettings", "precompute_signatures"]
 
 T = TypeVar("T")
 
@@ -46,14 +47,6 @@ SAMPLING = (
     "repetition_penalty",
 )
 _sampling_values = operator.attrgetter(*SAMPLING)
-
-
-def private(model: BaseModel, name: str) -> Any:
-    """A pydantic private attribute, read without pydantic's Python-level ``__getattr__`` (~1 µs,
-    on every request otherwise)."""
-    private = model.__pydantic_private__
-    assert private is not None
-    return private[name]
 
 
 class Memo(Generic[T]):

@@ -22,6 +22,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, model_validator
 from typing_extensions import Self
 
+from .._fast_models import private
 from ..core import (
     ModelInfo,
     StreamAccumulator,
@@ -33,7 +34,7 @@ from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
 from ._payload import CallControls, Request, build_request, split_kwargs
 from ._responses import chat_result
-from ._settings import OPTION_FIELDS, SAMPLING, Memo, NanoGPTSettings, precompute_signatures, private
+from ._settings import OPTION_FIELDS, SAMPLING, Memo, NanoGPTSettings, precompute_signatures
 from ._tools import ToolLike, format_tools, response_format, schema_name
 from ._tools import tool_choice as normalize_tool_choice
 

@@ -7,6 +7,7 @@ retries, streaming and merging in :mod:`nanogpt_integrations.core`.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from llama_index.core.types import Model, PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
 from pydantic import SecretStr
 
+from nanogpt_integrations._fast_models import private
 from nanogpt_integrations.core import (
     DEFAULT_BASE_URL,
     ModelInfo,
@@ -93,6 +95,8 @@ DEFAULT_MODEL = "openai/gpt-4o-mini"
 FALLBACK_CONTEXT_WINDOW = 32_768
 _warned_catalogue: set[str] = set()
 _OPTION_ORDER = tuple(sorted(OPTION_NAMES))
+#: The option field values as a tuple, read in one C call (this runs on every request).
+_option_values = operator.attrgetter(*_OPTION_ORDER)
 
 
 class NanoGPTLLM(FunctionCallingLLM):
@@ -192,24 +196,25 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     # -- clients and catalogue -------------------------------------------------------------------
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {
-            "api_key": self._api_key,
-            "base_url": self.api_base,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-        }
+    def _lazy_clients(self) -> LazyClients:
+        clients: LazyClients = private(self, "_clients")
+        return clients.configure(
+            api_key=private(self, "_api_key"),
+            base_url=self.api_base,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
 
     @property
     def client(self) -> NanoGPTClient:
         """The sync core client (created on first use; rebuilt if the connection settings change)."""
-        return self._clients.configure(**self._client_kwargs()).sync
+        return self._lazy_clients().sync
 
     @property
     def async_client(self) -> AsyncNanoGPTClient:
         """The async core client; it keeps one connection pool per event loop."""
-        return self._clients.configure(**self._client_kwargs()).async_
+        return self._lazy_clients().async_
 
     def _catalogue_failed(self, exc: NanoGPTError) -> None:
         key = f"{self.api_base}|{self.model}"
@@ -265,11 +270,12 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     def _current_options(self) -> NanoGPTOptions:
         """The validated NanoGPT options, rebuilt when an option field was reassigned."""
-        values = tuple(getattr(self, name) for name in _OPTION_ORDER)
-        if values != self._options_source:
+        values = _option_values(self)
+        if values != private(self, "_options_source"):
             self._options = NanoGPTOptions(**dict(zip(_OPTION_ORDER, values, strict=True)))
             self._options_source = values
-        return self._options
+        options: NanoGPTOptions = private(self, "_options")
+        return options
 
     def _settings(self) -> RequestSettings:
         return RequestSettings(
@@ -284,7 +290,7 @@ class NanoGPTLLM(FunctionCallingLLM):
 
     def _chat_request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> WireRequest:
         wire = messages_to_wire(messages, replay_reasoning=self.replay_reasoning)
-        return build_chat(self._settings(), wire, kwargs, info=self._info)
+        return build_chat(self._settings(), wire, kwargs, info=private(self, "_info"))
 
     # -- chat ------------------------------------------------------------------------------------
 
