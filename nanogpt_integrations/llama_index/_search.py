@@ -8,6 +8,7 @@ from typing import Any
 from llama_index.core.schema import NodeWithScore, TextNode
 from pydantic import BaseModel, SecretStr
 
+from .._fast_models import ValidatedTemplate
 from ..core.lazy import LazyClients
 from ..core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
@@ -81,18 +82,34 @@ class WebSearch:
 
 _HIDDEN = list(LLM_HIDDEN_METADATA_KEYS)
 
+# Nodes built as validation builds them, without running it per node (most of the conversion's
+# cost); under a LlamaIndex version where that is not reproducible they validate as before.
+_text_node = ValidatedTemplate(
+    TextNode,
+    id_="template",
+    text="template",
+    metadata={"title": "template"},
+    excluded_llm_metadata_keys=_HIDDEN,
+    excluded_embed_metadata_keys=_HIDDEN,
+)
+_node_with_score = ValidatedTemplate(NodeWithScore, node=TextNode(id_="template", text="template"), score=1.0)
+
 
 def to_nodes(records: list[SearchRecord]) -> list[NodeWithScore]:
     """``NodeWithScore(TextNode)`` per record: stable ids, ``score = 1 / rank``, and bookkeeping
-    metadata hidden from the LLM and embedding views (title, url and date stay visible)."""
+    metadata hidden from the LLM and embedding views (title, url and date stay visible).
+
+    Equal to validating ``TextNode(id_=r.id, text=r.text, metadata=r.metadata, ...)``; the node
+    takes the record's metadata dict (records are built per call) and its own lists of hidden keys.
+    """
     return [
-        NodeWithScore(
-            node=TextNode(
+        _node_with_score(
+            node=_text_node(
                 id_=r.id,
                 text=r.text,
                 metadata=r.metadata,
-                excluded_llm_metadata_keys=_HIDDEN,
-                excluded_embed_metadata_keys=_HIDDEN,
+                excluded_llm_metadata_keys=list(_HIDDEN),
+                excluded_embed_metadata_keys=list(_HIDDEN),
             ),
             score=r.score,
         )

@@ -81,3 +81,68 @@ def test_nodes_have_rank_scores_stable_ids_and_hidden_bookkeeping() -> None:
     assert "image_url" in image.excluded_embed_metadata_keys
     assert "https://i.com/x.png" in image.get_content(MetadataMode.LLM)  # as the url, for citations
     assert "image_url" not in image.get_content(MetadataMode.LLM)
+
+
+def test_nodes_match_validated_nodes() -> None:
+    """Nodes are built from validated templates but equal nodes validated one by one."""
+    import pickle
+
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from nanogpt_integrations.core.search_records import LLM_HIDDEN_METADATA_KEYS, plan_search
+    from nanogpt_integrations.llama_index._search import _node_with_score, _text_node
+
+    assert _text_node.usable and _node_with_score.usable
+    hidden = list(LLM_HIDDEN_METADATA_KEYS)
+    meta = {"provider": "linkup", "depth": "standard", "timestamp": "2025-07-08T09:00:00.000Z", "cost": 0.006}
+    results = [
+        {"type": "text", "title": "T1", "url": "https://e1.com/a", "content": "text é"},
+        {"type": "image", "imageUrl": "https://img/x.png", "url": "https://e1.com/a"},
+        {"name": "N3", "snippet": "s", "date": "2025-01-01", "favicon": "f.ico"},
+    ]
+    answer = {"answer": "A", "sources": [{"name": "S", "url": "https://s", "snippet": "x"}]}
+    cases: list[tuple[dict[str, Any], Any]] = [
+        ({}, results),
+        ({"output_type": "sourcedAnswer"}, answer),
+        ({"output_type": "structured", "structured_output_schema": {"type": "object"}}, {"a": [1]}),
+    ]
+    for options, data in cases:
+        request, _ = plan_search("query", options)
+        response = WebSearchResponse.model_validate({"data": data, "metadata": meta})
+        records = search_records(response, request)
+        fast = to_nodes(records)
+        slow = [
+            NodeWithScore(
+                node=TextNode(
+                    id_=r.id,
+                    text=r.text,
+                    metadata=dict(r.metadata),
+                    excluded_llm_metadata_keys=hidden,
+                    excluded_embed_metadata_keys=hidden,
+                ),
+                score=r.score,
+            )
+            for r in records
+        ]
+        assert fast == slow
+        for got, expected in zip(fast, slow, strict=True):
+            for a, b in ((got, expected), (got.node, expected.node)):
+                assert type(a) is type(b)
+                assert list(a.__dict__) == list(b.__dict__)
+                assert a.model_fields_set == b.model_fields_set
+                assert a.__pydantic_extra__ == b.__pydantic_extra__
+                assert a.__pydantic_private__ == b.__pydantic_private__
+                assert a.model_dump() == b.model_dump()
+            assert got.node.hash == expected.node.hash
+            assert got.to_dict() == expected.to_dict()
+            assert got.node.get_content(MetadataMode.LLM) == expected.node.get_content(MetadataMode.LLM)
+            assert pickle.loads(pickle.dumps(got)) == expected
+        # Every node has its own metadata, hidden-key lists and relationships.
+        for name in (
+            "metadata",
+            "excluded_llm_metadata_keys",
+            "excluded_embed_metadata_keys",
+            "relationships",
+        ):
+            assert len({id(getattr(n.node, name)) for n in fast}) == len(fast)
+        assert all(n.node.excluded_llm_metadata_keys is not n.node.excluded_embed_metadata_keys for n in fast)
