@@ -103,7 +103,7 @@ class ValidatedTemplate(Generic[M]):
     validator would rewrite must take the validating path.
     """
 
-    __slots__ = ("cls", "data", "extra", "fresh", "names", "usable")
+    __slots__ = ("_build", "cls", "data", "extra", "fresh", "names", "usable")
 
     def __init__(self, cls: type[M], **sample: Any) -> None:
         self.cls = cls
@@ -126,12 +126,32 @@ class ValidatedTemplate(Generic[M]):
                 for value in others.values()
             )
         )
+        self._build = self._builder()
+
+    def _builder(self) -> Callable[[dict[str, Any]], M]:
+        """The per-instance work with everything it needs bound locally (this runs per chunk)."""
+        cls, base, names, fresh, with_extra = self.cls, self.data, self.names, self.fresh, self.extra is not None
+        new, setattr_ = cls.__new__, _setattr
+
+        def build(values: dict[str, Any]) -> M:
+            data = {**base, **values}
+            for name, kind in fresh:
+                data[name] = kind()
+            model = new(cls)
+            setattr_(model, "__dict__", data)
+            setattr_(model, "__pydantic_fields_set__", set(names))
+            setattr_(model, "__pydantic_extra__", {} if with_extra else None)
+            setattr_(model, "__pydantic_private__", None)
+            return model
+
+        return build
 
     def __call__(self, **values: Any) -> M:
         if not self.usable or values.keys() != self.names:
             return self.cls(**values)
-        data = dict(self.data)
-        data.update(values)
-        for name, kind in self.fresh:
-            data[name] = kind()
-        return _instance(self.cls, data, set(self.names), None if self.extra is None else {})
+        return self._build(values)
+
+    def build(self, values: dict[str, Any]) -> M:
+        """:meth:`__call__` with the values in a dict whose keys are exactly the sample's names
+        (checked once by the caller, e.g. a loop over many records): no keyword packing per model."""
+        return self._build(values) if self.usable else self.cls(**values)

@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from .._fast_models import private
+from .._fast_models import ValidatedTemplate, private
 from ..core.lazy import LazyClients
 from ..core.search_records import (
     SearchRecord,
@@ -103,59 +103,10 @@ class NanoGPTSearchSettings(BaseModel):
         return search_records(await self.clients.async_.web_search(request), request, k=limit)
 
 
-class _Documents:
-    """``Document(page_content=..., metadata=..., id=...)`` built the way validation builds it,
-    without running it on each document (validation is most of the conversion's cost).
-
-    A record's text and id are ``str`` and its metadata a ``dict`` (the types validation would
-    check). The document takes the record's metadata dict itself: records are built per call and
-    handed over, so the shallow copy validation makes would only cost time. A template validated once
-    pins the field order, ``model_fields_set`` and the extras; if it holds anything this does not
-    reproduce (a LangChain version whose ``Document`` has other fields or defaults), every
-    document is validated as before. (``_fast_models.ValidatedTemplate`` does this generically at
-    twice the cost here: a keyword call and a dict merge per document, ten documents per search.)
-    """
-
-    __slots__ = ("usable",)
-
-    _FIELDS = ("id", "metadata", "page_content", "type")
-
-    def __init__(self) -> None:
-        template = Document(page_content="template", metadata={"k": "v"}, id="template")
-        self.usable = (
-            tuple(template.__dict__) == self._FIELDS
-            and template.__dict__["type"] == "Document"
-            and template.model_fields_set == {"page_content", "metadata", "id"}
-            and template.__pydantic_extra__ is None
-            and template.__pydantic_private__ is None
-        )
-
-    def __call__(self, records: list[SearchRecord]) -> list[Document]:
-        if not self.usable:
-            return [Document(page_content=r.text, metadata=r.metadata, id=r.id) for r in records]
-        new = Document.__new__
-        setattr_ = object.__setattr__
-        documents: list[Document] = []
-        for record in records:
-            doc = new(Document)
-            setattr_(
-                doc,
-                "__dict__",
-                {
-                    "id": record.id,
-                    "metadata": record.metadata,
-                    "page_content": record.text,
-                    "type": "Document",
-                },
-            )
-            setattr_(doc, "__pydantic_fields_set__", {"page_content", "metadata", "id"})
-            setattr_(doc, "__pydantic_extra__", None)
-            setattr_(doc, "__pydantic_private__", None)
-            documents.append(doc)
-        return documents
-
-
-_documents = _Documents()
+#: Documents built as validation builds them, without running it on each one (most of the
+#: conversion's cost). The document takes the record's metadata dict itself: records are built
+#: per call and handed over, so the shallow copy validation would make only costs time.
+_documents = ValidatedTemplate(Document, page_content="t", metadata={"k": "v"}, id="i")
 
 
 def to_documents(records: list[SearchRecord]) -> list[Document]:
@@ -163,4 +114,5 @@ def to_documents(records: list[SearchRecord]) -> list[Document]:
 
     Equal, field for field, to ``Document(page_content=r.text, metadata=r.metadata, id=r.id)``.
     """
-    return _documents(records)
+    build = _documents.build
+    return [build({"page_content": r.text, "metadata": r.metadata, "id": r.id}) for r in records]

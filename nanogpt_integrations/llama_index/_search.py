@@ -102,16 +102,21 @@ def to_nodes(records: list[SearchRecord]) -> list[NodeWithScore]:
     Equal to validating ``TextNode(id_=r.id, text=r.text, metadata=r.metadata, ...)``; the node
     takes the record's metadata dict (records are built per call) and its own lists of hidden keys.
     """
+    node, scored = _text_node.build, _node_with_score.build
     return [
-        _node_with_score(
-            node=_text_node(
-                id_=r.id,
-                text=r.text,
-                metadata=r.metadata,
-                excluded_llm_metadata_keys=list(_HIDDEN),
-                excluded_embed_metadata_keys=list(_HIDDEN),
-            ),
-            score=r.score,
+        scored(
+            {
+                "node": node(
+                    {
+                        "id_": r.id,
+                        "text": r.text,
+                        "metadata": r.metadata,
+                        "excluded_llm_metadata_keys": list(_HIDDEN),
+                        "excluded_embed_metadata_keys": list(_HIDDEN),
+                    }
+                ),
+                "score": r.score,
+            }
         )
         for r in records
     ]
