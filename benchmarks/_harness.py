@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 __all__ = [
+    "FINE_REPEATS",
     "EmulatorProcess",
     "Result",
     "Table",
@@ -109,6 +110,13 @@ def median_time_async(fn: Callable[[], Awaitable[object]], *, number: int, round
         return statistics.median(samples)
 
     return asyncio.run(run())
+
+
+#: Per-call suites alternate contenders one round at a time, this many turns each, and keep each
+#: contender's fastest round. This machine (2 cores shared with the emulator process) drifts between
+#: a faster and a slower state; whole blocks of rounds per turn let one contender's best block come
+#: from a fast stretch the others never saw (one build read 0.99x, 1.15x and 1.29x that way).
+FINE_REPEATS = 40
 
 
 def interleaved(contenders: dict[str, Callable[[], float]], repeats: int = 3) -> dict[str, float]:

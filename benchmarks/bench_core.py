@@ -13,7 +13,15 @@ import httpx
 
 from nanogpt_integrations.core import AsyncNanoGPTClient, NanoGPTClient, StreamAccumulator
 
-from ._harness import EmulatorProcess, Result, Table, interleaved, median_time, python_in_subprocess
+from ._harness import (
+    FINE_REPEATS,
+    EmulatorProcess,
+    Result,
+    Table,
+    interleaved,
+    median_time,
+    python_in_subprocess,
+)
 
 KEY = "bench-key"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", "Accept": "application/json"}
@@ -40,9 +48,10 @@ def bench_non_stream(base_url: str, table: Table, number: int = 300) -> None:
 
     best = interleaved(
         {
-            "raw": lambda: median_time(raw_call, number=number, rounds=5),
-            "core": lambda: median_time(our_call, number=number, rounds=5),
-        }
+            "raw": lambda: median_time(raw_call, number=number, rounds=1),
+            "core": lambda: median_time(our_call, number=number, rounds=1),
+        },
+        repeats=FINE_REPEATS,
     )
     table.add(Result("non-stream call", "raw httpx post + json()", best["raw"], "s", best["raw"]))
     table.add(Result("non-stream call", "NanoGPTClient.chat", best["core"], "s", best["raw"], "≤ 1.1x"))

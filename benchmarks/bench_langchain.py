@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ._harness import (
+    FINE_REPEATS,
     EmulatorProcess,
     Result,
     Table,
@@ -60,11 +61,11 @@ def bench_invoke(base_url: str, table: Table, number: int = 50) -> None:
     assert ours.invoke(PROMPT).content and theirs.invoke(PROMPT).content and raw_call()
     best = interleaved(
         {
-            "raw": lambda: median_time(raw_call, number=number, rounds=5),
-            "ours": lambda: median_time(lambda: ours.invoke(PROMPT), number=number, rounds=5),
-            "openai": lambda: median_time(lambda: theirs.invoke(PROMPT), number=number, rounds=5),
+            "raw": lambda: median_time(raw_call, number=number, rounds=1),
+            "ours": lambda: median_time(lambda: ours.invoke(PROMPT), number=number, rounds=1),
+            "openai": lambda: median_time(lambda: theirs.invoke(PROMPT), number=number, rounds=1),
         },
-        repeats=8,
+        repeats=FINE_REPEATS,
     )
     group = "LangChain invoke"
     table.add(Result(group, "raw httpx post + json()", best["raw"], "s", best["raw"]))

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ._harness import EmulatorProcess, Result, Table, import_times, interleaved, median_time
+from ._harness import FINE_REPEATS, EmulatorProcess, Result, Table, import_times, interleaved, median_time
 
 KEY = "bench-key"
 MODEL = "openai/gpt-4o-mini"
@@ -47,11 +47,11 @@ def bench_chat(base_url: str, table: Table, number: int = 50) -> None:
     assert ours.chat(messages).message.content and theirs.chat(messages).message.content and raw_call()
     best = interleaved(
         {
-            "raw": lambda: median_time(raw_call, number=number, rounds=5),
-            "ours": lambda: median_time(lambda: ours.chat(messages), number=number, rounds=5),
-            "openai": lambda: median_time(lambda: theirs.chat(messages), number=number, rounds=5),
+            "raw": lambda: median_time(raw_call, number=number, rounds=1),
+            "ours": lambda: median_time(lambda: ours.chat(messages), number=number, rounds=1),
+            "openai": lambda: median_time(lambda: theirs.chat(messages), number=number, rounds=1),
         },
-        repeats=8,
+        repeats=FINE_REPEATS,
     )
     group = "LlamaIndex chat"
     table.add(Result(group, "raw httpx post + json()", best["raw"], "s", best["raw"]))

@@ -11,7 +11,7 @@ import json
 
 import httpx
 
-from ._harness import EmulatorProcess, Result, Table, interleaved, median_time
+from ._harness import FINE_REPEATS, EmulatorProcess, Result, Table, interleaved, median_time
 
 KEY = "bench-key"
 QUERY = "latest LangChain release"
@@ -36,18 +36,14 @@ def run(table: Table, number: int = 50) -> None:
 
         results = len(raw_call()["data"])
         assert len(lc.invoke(QUERY)) == len(li.retrieve(QUERY)) == results, results
-        # The contenders take turns one round of ``number`` calls at a time, 40 turns each, and
-        # each keeps its fastest round (as many calls as 8 blocks of 5 rounds). Whole blocks per
-        # turn were too coarse: this machine drifts between a faster and a slower state (the
-        # emulator shares its 2 cores), and one contender's best block could come from a fast
-        # stretch the others never saw (LangChain 0.99x, 1.15x and 1.29x in three runs of one build).
+        # One round of ``number`` calls per turn, FINE_REPEATS turns each (see the harness).
         best = interleaved(
             {
                 "raw": lambda: median_time(raw_call, number=number, rounds=1),
                 "lc": lambda: median_time(lambda: lc.invoke(QUERY), number=number, rounds=1),
                 "li": lambda: median_time(lambda: li.retrieve(QUERY), number=number, rounds=1),
             },
-            repeats=40,
+            repeats=FINE_REPEATS,
         )
         raw.close()
     group = f"web search retriever ({results} results)"
