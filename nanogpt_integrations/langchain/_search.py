@@ -56,7 +56,7 @@ class NanoGPTSearchSettings(BaseModel):
     max_retries: int = 2
     """Retries of transient failures (done once, in the core client)."""
 
-    _clients: LazyClients | None = PrivateAttr(default=None)
+    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
 
     @model_validator(mode="after")
     def _check_options(self) -> NanoGPTSearchSettings:
@@ -84,15 +84,11 @@ class NanoGPTSearchSettings(BaseModel):
 
     @property
     def clients(self) -> LazyClients:
-        clients: LazyClients | None = private(self, "_clients")
-        if clients is None:
-            clients = self._clients = LazyClients(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-            )
-        return clients
+        """The core clients for the current connection settings (rebuilt when one is reassigned)."""
+        clients: LazyClients = private(self, "_clients")
+        return clients.configure(
+            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
+        )
 
     def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
         request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)

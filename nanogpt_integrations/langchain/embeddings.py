@@ -6,6 +6,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
+from .._fast_models import private
 from ..core import MAX_EMBEDDING_BATCH
 from ..core.lazy import LazyClients
 from ..core.search_records import DEFAULT_EMBEDDING_MODEL
@@ -38,18 +39,15 @@ class NanoGPTEmbeddings(BaseModel, Embeddings):
     timeout: float | None = None
     max_retries: int = Field(default=2, ge=0)
 
-    _clients: LazyClients | None = PrivateAttr(default=None)
+    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
 
     @property
     def clients(self) -> LazyClients:
-        if self._clients is None:
-            self._clients = LazyClients(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-            )
-        return self._clients
+        """The core clients for the current connection settings (rebuilt when one is reassigned)."""
+        clients: LazyClients = private(self, "_clients")
+        return clients.configure(
+            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
+        )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts``, batching requests; an empty list sends nothing."""

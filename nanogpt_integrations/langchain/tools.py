@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
+from .._fast_models import private
 from ..core.search_records import SearchParameterError, check_search_options, format_results
 from ..core.web_search import SearchDepth
 from ._search import NanoGPTSearchSettings
@@ -91,12 +92,14 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
     def retriever(self) -> NanoGPTWebSearchRetriever:
         """The retriever the tool runs (same settings, same clients), as a child run of the tool
         call: tracing shows the search and ``get_nanogpt_callback`` counts its cost."""
-        if self._retriever is None:
-            settings = {name: getattr(self, name) for name in NanoGPTSearchSettings.model_fields}
+        settings = {name: getattr(self, name) for name in NanoGPTSearchSettings.model_fields}
+        retriever = self._retriever
+        if retriever is None or any(getattr(retriever, k) != v for k, v in settings.items()):
+            # First use, or a setting of the tool was reassigned since: a retriever that matches.
             retriever = NanoGPTWebSearchRetriever(**settings)
-            retriever._clients = self.clients
+            retriever._clients = private(self, "_clients")
             self._retriever = retriever
-        return self._retriever
+        return retriever
 
     def _run(
         self,

@@ -79,7 +79,7 @@ def test_key_never_in_repr_or_serialisation() -> None:
 
 def test_clients_are_lazy_and_reused() -> None:
     retriever = NanoGPTWebSearchRetriever(api_key="k", base_url="http://127.0.0.1:1/api/v1")
-    assert retriever._clients is None
+    assert retriever._clients._sync is None and retriever._clients._async is None  # no pool yet
     assert retriever.clients is retriever.clients
     assert retriever.clients.sync is retriever.clients.sync
 
@@ -157,3 +157,27 @@ def test_documents_match_validated_documents() -> None:
         # Each document has its own fields-set and metadata.
         assert len({id(doc.model_fields_set) for doc in fast}) == len(fast)
         assert len({id(doc.metadata) for doc in fast}) == len(fast)
+
+
+def test_connection_and_search_settings_reassigned_after_use_take_effect() -> None:
+    """Clients follow reassigned connection settings (retriever, tool, embeddings), and the tool's
+    retriever follows the tool's search settings."""
+    from nanogpt_integrations.langchain import NanoGPTEmbeddings, NanoGPTWebSearchTool
+
+    retriever = NanoGPTWebSearchRetriever(api_key="k1", base_url="http://127.0.0.1:9/api/v1")
+    first = retriever.clients.sync
+    assert retriever.clients.sync is first  # unchanged settings: the same pooled client
+    retriever.base_url = "http://127.0.0.1:10/api/v1"
+    assert retriever.clients.sync.base_url == "http://127.0.0.1:10/api/v1"
+
+    embeddings = NanoGPTEmbeddings(api_key="k1", base_url="http://127.0.0.1:9/api/v1")
+    assert embeddings.clients.sync.base_url == "http://127.0.0.1:9/api/v1"
+    embeddings.base_url = "http://127.0.0.1:11/api/v1"
+    assert embeddings.clients.sync.base_url == "http://127.0.0.1:11/api/v1"
+
+    tool = NanoGPTWebSearchTool(api_key="k1", base_url="http://127.0.0.1:9/api/v1", k=3)
+    assert tool.retriever.k == 3 and tool.retriever is tool.retriever
+    tool.k = 5
+    tool.base_url = "http://127.0.0.1:12/api/v1"
+    assert tool.retriever.k == 5
+    assert tool.retriever.clients.sync.base_url == "http://127.0.0.1:12/api/v1"
