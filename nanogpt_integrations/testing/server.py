@@ -331,7 +331,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return False
         if fault.kind is FaultKind.STALL:
-            if self._wait(fault.seconds):
+            generation = self.server.state.generation
+            if self._wait(fault.seconds) or self.server.state.generation != generation:
+                # Stopping, or cleared meanwhile (its test is over): never serve it late.
                 self._reset()
                 return False
             return True

@@ -32,6 +32,9 @@ class EmulatorState:
         self._requests: list[RecordedRequest] = []
         self._replies: deque[ChatReply] = deque()
         self._faults: list[_PendingFault] = []
+        #: Bumped by :meth:`clear`: a request stalled across a clear (a test that gave up on it)
+        #: must not wake up later and take a reply scripted for whatever runs next.
+        self.generation = 0
 
     def record(self, request: RecordedRequest) -> None:
         """Append to the request log."""
@@ -74,6 +77,7 @@ class EmulatorState:
         """Forget requests, scripted replies, faults, cached prompt prefixes, stored responses and
         TEE records (the tampered mode too)."""
         with self._lock:
+            self.generation += 1
             self._requests.clear()
             self._replies.clear()
             self._faults.clear()

@@ -928,6 +928,29 @@ def test_stall_delays_only_its_request(emulator: NanoGPTEmulator) -> None:
     assert results["slow"] >= 0.75 and results["fast"] < 0.6
 
 
+def test_a_request_stalled_across_clear_is_never_served(emulator: NanoGPTEmulator) -> None:
+    """A test that gives up on a stalled request must not leave it to wake up in the next test
+    and take that test's scripted reply (this made a later test flaky)."""
+    emulator.inject(Fault.stall(0.6))
+    outcome: dict[str, Any] = {}
+
+    def abandoned() -> None:
+        try:
+            outcome["status"] = chat(emulator).status
+        except (OSError, http.client.HTTPException) as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=abandoned)
+    worker.start()
+    time.sleep(0.2)
+    emulator.clear()  # what the next test's fixture does
+    emulator.script(ChatReply(content="scripted for the next test"))
+    worker.join(5)
+    assert "error" in outcome, "the stalled request is dropped, not served"
+    reply = chat(emulator)
+    assert json.loads(reply.text)["choices"][0]["message"]["content"] == "scripted for the next test"
+
+
 def test_stall_mid_stream_and_trickle(emulator: NanoGPTEmulator) -> None:
     emulator.inject(Fault.stall_mid_stream(after_chunks=2, seconds=0.6))
     conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=5)
