@@ -130,7 +130,13 @@ class ValidatedTemplate(Generic[M]):
 
     def _builder(self) -> Callable[[dict[str, Any]], M]:
         """The per-instance work with everything it needs bound locally (this runs per chunk)."""
-        cls, base, names, fresh, with_extra = self.cls, self.data, self.names, self.fresh, self.extra is not None
+        cls, base, names, fresh, with_extra = (
+            self.cls,
+            self.data,
+            self.names,
+            self.fresh,
+            self.extra is not None,
+        )
         new, setattr_ = cls.__new__, _setattr
 
         def build(values: dict[str, Any]) -> M:

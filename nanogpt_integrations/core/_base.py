@@ -96,7 +96,9 @@ class BaseClient:
         auth: bool = True,
         timeout: TimeoutTypes = None,
     ) -> httpx.Request:
-        hdrs = self.config.headers(headers, stream=stream, auth=auth, client_level=not self._headers_on_client)
+        hdrs = self.config.headers(
+            headers, stream=stream, auth=auth, client_level=not self._headers_on_client
+        )
         content = None
         if json_body is not None:
             content = encode_json(json_body)

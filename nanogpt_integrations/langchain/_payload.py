@@ -117,6 +117,8 @@ def build_request(
     final.update(extra_body or {})
     final.update(controls.extra_body)
     if check_markers:
-        force = controls.force_cache_control if controls.force_cache_control is not None else force_cache_control
+        force = (
+            controls.force_cache_control if controls.force_cache_control is not None else force_cache_control
+        )
         check_cache_markers(final, final["model"], info=info, force=force)
     return Request(body=final, headers=parts.headers)
