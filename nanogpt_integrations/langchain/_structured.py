@@ -38,7 +38,16 @@ def output_parser(
 def with_raw(
     llm: Runnable[LanguageModelInput, BaseMessage], parser: Runnable[BaseMessage, Any]
 ) -> Runnable[LanguageModelInput, dict[str, Any]]:
-    """``{"raw": message, "parsed": value | None, "parsing_error": exception | None}``."""
+    """``{"raw": message, "parsed": value | None, "parsing_error": exception | None}``.
+
+    The model is the first step of the sequence, so per-call kwargs (``invoke(..., routing="price")``,
+    ``use_responses_api=True``) reach it as they do without ``include_raw``; a ``RunnableMap`` first
+    would drop them.
+    """
     parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
     give_up = RunnablePassthrough.assign(parsed=lambda _: None)
-    return RunnableMap(raw=llm) | parse.with_fallbacks([give_up], exception_key="parsing_error")
+    return (
+        llm
+        | RunnableMap(raw=RunnablePassthrough())
+        | parse.with_fallbacks([give_up], exception_key="parsing_error")
+    )

@@ -392,6 +392,21 @@ def test_structured_output_include_raw_and_strict(emulator: NanoGPTEmulator) -> 
     assert sent(emulator)["response_format"]["json_schema"]["strict"] is True
 
 
+@pytest.mark.parametrize("include_raw", [False, True])
+def test_structured_output_forwards_per_call_options(emulator: NanoGPTEmulator, include_raw: bool) -> None:
+    """Per-call NanoGPT options reach the request with and without include_raw, in invoke and stream."""
+    model = chat(emulator).with_structured_output(Person, method="json_schema", include_raw=include_raw)
+    result = model.invoke("Ann is 31", routing="price", billing_mode="paygo")
+    parsed = result["parsed"] if include_raw else result
+    assert isinstance(parsed, Person)
+    assert sent(emulator)["model"].endswith(":price")
+    assert emulator.last_request("/chat/completions").headers["x-billing-mode"] == "paygo"
+    chunks = list(model.stream("Ann is 31", routing="speed"))
+    assert sent(emulator)["model"].endswith(":speed")
+    final = chunks[-1]
+    assert isinstance(final["parsed"] if include_raw else final, Person)
+
+
 def test_structured_output_parsing_error_with_include_raw(emulator: NanoGPTEmulator) -> None:
     emulator.script(ChatReply(content="not json"))
     result = chat(emulator).with_structured_output(Person, method="json_mode", include_raw=True).invoke("x")
