@@ -66,7 +66,10 @@ class Memo(Generic[T]):
         if cached is not None and cached[0] == values:
             return cached[1]
         value = build()
-        self.last = (deepcopy(values) if copy else values, value)
+        try:
+            self.last = (deepcopy(values) if copy else values, value)
+        except Exception:  # a value that cannot be copied (an odd object in model_kwargs): no memo
+            self.last = None
         return value
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Memo[T]:

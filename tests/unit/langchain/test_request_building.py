@@ -288,3 +288,18 @@ def test_tools_in_model_kwargs_take_the_general_path() -> None:
     assert llm._settings_request() is None
     request, _ = llm._request([HumanMessage("hi")], None, {})
     assert request.body["tools"] == [tool_spec]
+
+
+def test_uncopyable_settings_values_skip_the_memo() -> None:
+    """A value deepcopy cannot copy (here a lock in model_kwargs) turns the memo off, not the call."""
+    import threading
+
+    from langchain_core.messages import HumanMessage
+
+    from nanogpt_integrations.langchain import ChatNanoGPT
+
+    lock = threading.Lock()
+    llm = ChatNanoGPT(model="openai/gpt-4o-mini", api_key="k", model_kwargs={"opaque": lock})
+    for _ in range(2):
+        request, _ = llm._request([HumanMessage("hi")], None, {})
+        assert request.body["opaque"] is lock
