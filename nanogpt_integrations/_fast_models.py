@@ -27,6 +27,7 @@ __all__ = ["ValidatedTemplate", "plain_constructor", "private"]
 M = TypeVar("M", bound=BaseModel)
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 _setattr = object.__setattr__
+_UNSET: Any = object()
 
 
 def private(model: BaseModel, name: str) -> Any:
@@ -35,16 +36,6 @@ def private(model: BaseModel, name: str) -> Any:
     state = model.__pydantic_private__
     assert state is not None
     return state[name]
-
-
-def _instance(cls: type[M], data: dict[str, Any], fields_set: set[str], extra: dict[str, Any] | None) -> M:
-    """A ``cls`` instance holding exactly this state (what validation or ``model_construct`` store)."""
-    model = cls.__new__(cls)
-    _setattr(model, "__dict__", data)
-    _setattr(model, "__pydantic_fields_set__", fields_set)
-    _setattr(model, "__pydantic_extra__", extra)
-    _setattr(model, "__pydantic_private__", None)
-    return model
 
 
 def plain_constructor(cls: type[M]) -> Callable[..., M]:
@@ -65,26 +56,36 @@ def plain_constructor(cls: type[M]) -> Callable[..., M]:
     )
     if not plain:
         return cls.model_construct
-    names = tuple(fields)
-    # Immutable defaults are looked up once (``get_default`` would return them as they are).
-    constant = {
+    # Every field in order: its immutable default where it has one, else a marker resolved per call
+    # (a default factory, or left out when required and not given, as ``model_construct`` does).
+    template = {
         name: f.default
-        for name, f in fields.items()
         if not f.is_required() and f.default_factory is None and isinstance(f.default, _IMMUTABLE)
+        else _UNSET
+        for name, f in fields.items()
     }
+    resolved = tuple(name for name, value in template.items() if value is _UNSET)
+    takes_data = frozenset(name for name in resolved if fields[name].default_factory_takes_validated_data)
+    new = cls.__new__
 
     def construct(**values: Any) -> M:
-        data: dict[str, Any] = {}
-        for name in names:
-            if name in values:
-                data[name] = values[name]
-            elif name in constant:
-                data[name] = constant[name]
-            else:
+        data = {**template, **values}
+        for name in resolved:
+            if data[name] is _UNSET:
                 field = fields[name]
-                if not field.is_required():
-                    data[name] = field.get_default(call_default_factory=True, validated_data=data)
-        return _instance(cls, data, set(values), None)
+                if field.is_required():
+                    del data[name]
+                elif name in takes_data:  # a factory of the data so far, as in ``model_construct``
+                    before = {k: v for k, v in data.items() if v is not _UNSET}
+                    data[name] = field.get_default(call_default_factory=True, validated_data=before)
+                else:
+                    data[name] = field.get_default(call_default_factory=True)
+        model = new(cls)
+        _setattr(model, "__dict__", data)
+        _setattr(model, "__pydantic_fields_set__", set(values))
+        _setattr(model, "__pydantic_extra__", None)
+        _setattr(model, "__pydantic_private__", None)
+        return model
 
     return construct
 
