@@ -11,8 +11,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, Protocol
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
+from .._fast_models import ValidatedTemplate
 from ..core import AssistantTurn, StreamDelta
 from ._responses import chunk_from_delta, final_chunk
 
@@ -30,9 +32,19 @@ class Accumulates(Protocol):
     def result(self) -> AssistantTurn: ...
 
 
+#: ``ChatGenerationChunk(message=m)`` for string content (every chunk here): its validator sets
+#: ``text`` to the message text, which for a string is the content itself.
+_generation_chunk = ValidatedTemplate(ChatGenerationChunk, message=AIMessageChunk(content="t"), text="t")
+
+
 def _chunk(accumulator: Accumulates, item: Any) -> ChatGenerationChunk | None:
     message = chunk_from_delta(accumulator.add(item), accumulator.turn.id)
-    return ChatGenerationChunk(message=message) if message is not None else None
+    if message is None:
+        return None
+    content = message.content
+    if type(content) is str:
+        return _generation_chunk.build({"message": message, "text": content})
+    return ChatGenerationChunk(message=message)
 
 
 def generate_chunks(

@@ -188,8 +188,12 @@ def chunk_from_delta(delta: StreamDelta, message_id: str | None) -> AIMessageChu
     if not (delta.content or delta.reasoning or delta.tool_calls):
         return None
     if not (delta.reasoning or delta.tool_calls) and type(delta.content) is str:
-        return _text_chunk(
-            content=delta.content, response_metadata={"model_provider": MODEL_PROVIDER}, id=message_id
+        return _text_chunk.build(
+            {
+                "content": delta.content,
+                "response_metadata": {"model_provider": MODEL_PROVIDER},
+                "id": message_id,
+            }
         )
     # Empty ``additional_kwargs`` / ``tool_call_chunks`` are left to their defaults (the same
     # values): passing them costs a validation of each on every chunk of a plain text stream.

@@ -315,3 +315,27 @@ def test_text_chunks_match_validated_chunks() -> None:
         assert other is not None
         for name in ("additional_kwargs", "response_metadata", "tool_calls", "tool_call_chunks"):
             assert getattr(fast, name) is not getattr(other, name)
+
+
+def test_stream_generation_chunks_match_validated_ones() -> None:
+    """Generation chunks of a stream (text, reasoning, tool calls) are built from a template and
+    equal ``ChatGenerationChunk(message=...)`` validated, text included."""
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from nanogpt_integrations.langchain._chunks import _chunk, _generation_chunk
+
+    assert _generation_chunk.usable
+    accumulator = StreamAccumulator()
+    deltas: list[dict[str, Any]] = [
+        {"role": "assistant", "content": "Hel"},
+        {"content": "lo é"},
+        {"reasoning": "thinking"},
+        {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "add", "arguments": '{"a"'}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]},
+    ]
+    for delta in deltas:
+        item = ChatCompletionChunk.model_validate({"id": "x1", "choices": [{"index": 0, "delta": delta}]})
+        fast = _chunk(accumulator, item)
+        assert fast is not None
+        _same_model(fast, ChatGenerationChunk(message=fast.message))
+        assert fast.text == fast.message.content
