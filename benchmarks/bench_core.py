@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import subprocess
@@ -18,6 +17,7 @@ from ._harness import (
     EmulatorProcess,
     Result,
     Table,
+    gather_times,
     interleaved,
     median_time,
     python_in_subprocess,
@@ -103,39 +103,20 @@ def bench_stream(base_url: str, table: Table, number: int = 5) -> None:
     ours.close()
 
 
-def bench_concurrent(base_url: str, table: Table, concurrency: int = 200, rounds: int = 5) -> None:
+def bench_concurrent(base_url: str, table: Table, concurrency: int = 200, rounds: int = 9) -> None:
+    """``concurrency`` calls under one gather, rounds alternating, fastest kept (see ``gather_times``)."""
     url = f"{base_url}/chat/completions"
     body = json.dumps(SMALL).encode()
+    raw = httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
+    ours = AsyncNanoGPTClient(api_key=KEY, base_url=base_url)
 
-    async def raw_batch(client: httpx.AsyncClient) -> None:
-        async def one() -> object:
-            response = await client.post(url, content=body, headers=HEADERS)
-            return response.json()
+    async def raw_call() -> object:
+        response = await raw.post(url, content=body, headers=HEADERS)
+        return response.json()
 
-        await asyncio.gather(*(one() for _ in range(concurrency)))
-
-    async def core_batch(client: AsyncNanoGPTClient) -> None:
-        await asyncio.gather(*(client.chat(SMALL) for _ in range(concurrency)))
-
-    async def run() -> dict[str, float]:
-        raw = httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
-        ours = AsyncNanoGPTClient(api_key=KEY, base_url=base_url)
-        samples: dict[str, list[float]] = {"raw": [], "core": []}
-        loop = asyncio.get_running_loop()
-        await raw_batch(raw)  # warm both pools
-        await core_batch(ours)
-        for _ in range(rounds):
-            start = loop.time()
-            await raw_batch(raw)
-            samples["raw"].append(loop.time() - start)
-            start = loop.time()
-            await core_batch(ours)
-            samples["core"].append(loop.time() - start)
-        await raw.aclose()
-        await ours.aclose()
-        return {k: statistics.median(v) for k, v in samples.items()}
-
-    result = asyncio.run(run())
+    result = gather_times(
+        {"raw": raw_call, "core": lambda: ours.chat(SMALL)}, concurrency=concurrency, rounds=rounds
+    )
     group = f"{concurrency} concurrent async calls"
     table.add(Result(group, "raw httpx.AsyncClient gather", result["raw"], "s", result["raw"]))
     table.add(Result(group, "AsyncNanoGPTClient.chat gather", result["core"], "s", result["raw"], "≤ 1.2x"))

@@ -161,7 +161,7 @@ def bench_import(table: Table) -> None:
     table.add(Result(group, "import langchain_core.language_models", base, "s", base))
     table.add(Result(group, "python -c: from ... import BaseChatModel", times["direct"], "s", base))
     table.add(Result(group, "a module importing BaseChatModel (floor)", floor, "s", base))
-    delta = f"+{(ours - base) * 1e3:.0f} ms; +{(ours - floor) * 1e3:.0f} ms over the floor"
+    delta = f"{(ours - base) * 1e3:+.0f} ms; {(ours - floor) * 1e3:+.0f} ms over the floor"
     table.add(
         Result(
             group,

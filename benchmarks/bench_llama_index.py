@@ -118,7 +118,7 @@ def bench_import(table: Table) -> None:
             ours,
             "s",
             base,
-            f"≤ +50 ms (+{(ours - base) * 1e3:.0f} ms)",
+            f"≤ +50 ms ({(ours - base) * 1e3:+.0f} ms)",
         )
     )
     table.add(Result(group, "NanoGPTLLM import once llama_index.core.llms is loaded", times["added"], "s"))
