@@ -14,7 +14,15 @@ from typing import Any
 
 from ..core import ModelInfo, NanoGPTOptions, PromptCaching, check_cache_markers
 
-__all__ = ["OPTION_NAMES", "CallControls", "Request", "build_request", "split_kwargs"]
+__all__ = [
+    "OPTION_NAMES",
+    "CallControls",
+    "Request",
+    "build_request",
+    "fill_prompt",
+    "settings_request",
+    "split_kwargs",
+]
 
 OPTION_NAMES: frozenset[str] = frozenset(NanoGPTOptions.field_names())
 #: Per-call kwargs that steer the adapter rather than being body fields.
@@ -122,3 +130,45 @@ def build_request(
         )
         check_cache_markers(final, final["model"], info=info, force=force)
     return Request(body=final, headers=parts.headers)
+
+
+#: Keys that keep a settings request from being reused: the prompt is filled in per call, and the
+#: cache-marker check may edit tools in place.
+_PER_CALL_KEYS = ("messages", "prompt", "tools")
+
+
+def settings_request(
+    *,
+    model: str,
+    prompt_key: str,
+    defaults: Mapping[str, Any],
+    stop: list[str] | None,
+    options: NanoGPTOptions,
+    extra_body: Mapping[str, Any] | None,
+) -> Request | None:
+    """The request of a call without per-call kwargs, prompt left empty (see :func:`fill_prompt`);
+    None when ``defaults``/``extra_body`` set the prompt or tools themselves."""
+    sources = (defaults, extra_body or {})
+    if any(key in source for source in sources for key in _PER_CALL_KEYS):
+        return None
+    return build_request(
+        model=model,
+        prompt={prompt_key: None},
+        defaults=defaults,
+        call_body={"stop": stop} if stop else {},
+        options=options,
+        controls=CallControls(),
+        extra_body=extra_body,
+        check_markers=False,
+    )
+
+
+def fill_prompt(
+    base: Request, prompt: Mapping[str, Any], *, info: ModelInfo | None, force_cache_control: bool
+) -> Request:
+    """``base`` (from :func:`settings_request`) with this call's prompt: the body
+    :func:`build_request` gives for the same call, key order included, markers checked."""
+    body = dict(base.body)
+    body.update(prompt)
+    check_cache_markers(body, body["model"], info=info, force=force_cache_control)
+    return Request(body=body, headers=dict(base.headers))

@@ -26,13 +26,12 @@ from .._fast_models import private
 from ..core import (
     ModelInfo,
     StreamAccumulator,
-    check_cache_markers,
     turn_from_completion,
 )
 from . import _profile
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
-from ._payload import CallControls, Request, build_request, split_kwargs
+from ._payload import Request, build_request, fill_prompt, settings_request, split_kwargs
 from ._responses import chat_result
 from ._settings import OPTION_FIELDS, SAMPLING, Memo, NanoGPTSettings, precompute_signatures
 from ._tools import ToolLike, format_tools, response_format, schema_name
@@ -171,12 +170,10 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         if not kwargs and stop is None:
             base = self._settings_request()
             if base is not None:
-                # The same body build_request gives: key order kept, messages filled in.
-                body = dict(base.body)
-                body["messages"] = convert_messages(messages)
+                prompt = {"messages": convert_messages(messages)}
                 info = self._known_info(self.model)
-                check_cache_markers(body, body["model"], info=info, force=self.force_cache_control)
-                return Request(body=body, headers=dict(base.headers)), self.stream_usage
+                request = fill_prompt(base, prompt, info=info, force_cache_control=self.force_cache_control)
+                return request, self.stream_usage
         call_body, controls = split_kwargs(kwargs)
         stops = stop if stop is not None else self.stop
         if stops:
@@ -197,25 +194,20 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         return request, usage
 
     def _settings_request(self) -> Request | None:
-        """The request of a call without per-call kwargs, messages left empty; memoised per field
-        values (a copy of them, so in-place edits count). None when it cannot be reused: messages
-        or tools set through ``model_kwargs``/``extra_body`` (the marker check edits tools in place)."""
+        """:func:`settings_request` for the current fields, memoised per field values (a copy of
+        them, so in-place edits count)."""
         memo: Memo[Request | None] = private(self, "_request_memo")
-        return memo.get(_request_fields(self), self._build_settings_request, copy=True)
-
-    def _build_settings_request(self) -> Request | None:
-        sources = (self.model_kwargs, self.extra_body or {})
-        if any("messages" in source or "tools" in source for source in sources):
-            return None
-        return build_request(
-            model=self.model,
-            prompt={"messages": []},
-            defaults={**self._defaults(), **self.model_kwargs},
-            call_body={"stop": self.stop} if self.stop else {},
-            options=self._nanogpt_options(),
-            controls=CallControls(),
-            extra_body=self.extra_body,
-            check_markers=False,
+        return memo.get(
+            _request_fields(self),
+            lambda: settings_request(
+                model=self.model,
+                prompt_key="messages",
+                defaults={**self._defaults(), **self.model_kwargs},
+                stop=self.stop,
+                options=self._nanogpt_options(),
+                extra_body=self.extra_body,
+            ),
+            copy=True,
         )
 
     def _mode_defaults(self) -> CallMode:
