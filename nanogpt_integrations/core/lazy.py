@@ -33,14 +33,13 @@ def _secret_value(value: Any) -> Any:
 class LazyClients:
     """A sync and an async core client for one set of connection settings, built on first use."""
 
-    __slots__ = ("_async", "_key", "_lock", "_settings", "_sync")
+    __slots__ = ("_async", "_lock", "_settings", "_sync")
 
     def __init__(self, **settings: Any) -> None:
         unknown = set(settings) - set(_SETTINGS)
         if unknown:
             raise TypeError(f"LazyClients got unknown settings {sorted(unknown)}; allowed: {_SETTINGS}")
         self._settings = self._copied(settings)
-        self._key = self._key_of(settings)
         self._lock = threading.Lock()
         self._sync: NanoGPTClient | None = None
         self._async: AsyncNanoGPTClient | None = None
@@ -72,12 +71,12 @@ class LazyClients:
         """
         if settings == self._settings:
             return self
-        key = self._key_of(settings)
         with self._lock:
-            self._settings = self._copied(settings)
-            if key != self._key:
-                self._key = key
+            # Equal in substance (a str key vs the same SecretStr, headers in another order):
+            # keep the clients; otherwise they are rebuilt on next use.
+            if self._key_of(settings) != self._key_of(self._settings):
                 self._sync = self._async = None
+            self._settings = self._copied(settings)
         return self
 
     @property
