@@ -77,7 +77,7 @@ class Usage(WireModel):
         mode="before",
     )
     @classmethod
-    def _lenientlenient_int(cls, value: Any) -> int | None:
+    def _lenient_int(cls, value: Any) -> int | None:
         return None if value is None else lenient_int(value)
 
     def normalized(self) -> TokenUsage:
