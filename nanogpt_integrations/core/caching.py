@@ -58,25 +58,46 @@ def _marked(body: dict[str, Any]) -> Iterator[Path]:
             yield ("messages", i)
 
 
+#: The documented default TTL (prompt-caching.mdx): a marker that says it is the same as one that does not.
+_DEFAULT_TTL = "5m"
+
+
+def _canonical(marker: Any) -> Any:
+    """One spelling per meaning: ``{"type": "ephemeral", "ttl": "5m"}`` is sent as ``{"type": "ephemeral"}``."""
+    if isinstance(marker, dict) and marker.get("ttl") == _DEFAULT_TTL:
+        return {k: v for k, v in marker.items() if k != "ttl"}
+    return marker
+
+
 def count_cache_markers(body: dict[str, Any]) -> int:
     return sum(1 for _ in _marked(body))
 
 
-def _without(body: dict[str, Any], paths: list[Path]) -> dict[str, Any]:
-    """A copy of ``body`` without the markers at ``paths``; only the containers on the way are copied."""
+def _holder(out: dict[str, Any], path: Path, copied: set[Path]) -> dict[str, Any]:
+    """The dict at ``path`` in ``out``, with every container on the way copied once."""
+    holder: Any = out
+    for depth in range(1, len(path) + 1):
+        prefix = path[:depth]
+        key = path[depth - 1]
+        if prefix not in copied:
+            child = holder[key]
+            holder[key] = list(child) if isinstance(child, list) else dict(child)
+            copied.add(prefix)
+        holder = holder[key]
+    result: dict[str, Any] = holder
+    return result
+
+
+def _without(body: dict[str, Any], paths: list[Path], keep: list[Path] | None = None) -> dict[str, Any]:
+    """A copy of ``body`` without the markers at ``paths`` and with the markers at ``keep`` in their
+    canonical spelling; only the containers on the way are copied."""
     out = dict(body)
-    copied: set[Path] = {()}
+    copied: set[Path] = set()
     for path in paths:
-        holder: Any = out
-        for depth in range(1, len(path) + 1):
-            prefix = path[:depth]
-            key = path[depth - 1]
-            if prefix not in copied:
-                child = holder[key]
-                holder[key] = list(child) if isinstance(child, list) else dict(child)
-                copied.add(prefix)
-            holder = holder[key]
-        holder.pop("cache_control", None)
+        _holder(out, path, copied).pop("cache_control", None)
+    for path in keep or []:
+        holder = _holder(out, path, copied)
+        holder["cache_control"] = _canonical(holder["cache_control"])
     return out
 
 
@@ -100,6 +121,8 @@ def apply_cache_policy(
 
     - more than :data:`MAX_CACHE_BREAKPOINTS` markers: the oldest are pruned, as the server does,
       so that what is sent is what is applied (a warning, once per model);
+    - a marker spelling out the default TTL (``"ttl": "5m"``) is sent without it, so the same
+      intent is one body whichever framework spelled it;
     - a model whose caching the docs or the catalogue call implicit (OpenAI and Gemini families,
       prompt-caching.mdx): explicit markers and the ``prompt_caching`` helper are dropped with a
       warning once per model, since Claude-style markers sent to such a model have caused 503
@@ -122,6 +145,7 @@ def apply_cache_policy(
             key,
         )
         return out
+    pruned: list[Path] = []
     if len(paths) > MAX_CACHE_BREAKPOINTS:
         pruned = paths[: len(paths) - MAX_CACHE_BREAKPOINTS]
         _warn_once(
@@ -133,5 +157,15 @@ def apply_cache_policy(
             MAX_CACHE_BREAKPOINTS,
             MAX_CACHE_BREAKPOINTS,
         )
-        return _without(body, pruned)
+    kept = paths[len(pruned) :]
+    rewrite = [path for path in kept if _canonical(_marker_at(body, path)) is not _marker_at(body, path)]
+    if pruned or rewrite:
+        return _without(body, pruned, rewrite)
     return body
+
+
+def _marker_at(body: dict[str, Any], path: Path) -> Any:
+    holder: Any = body
+    for key in path:
+        holder = holder[key]
+    return holder["cache_control"]
