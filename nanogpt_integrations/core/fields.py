@@ -40,6 +40,7 @@ SAMPLING_FIELDS: tuple[str, ...] = (
 )
 _option_values = operator.attrgetter(*OPTION_FIELDS)
 _sampling_values = operator.attrgetter(*SAMPLING_FIELDS)
+_PLAIN = CallMode()
 _mode_values = operator.attrgetter(
     "use_responses_api", "use_previous_response_id", "verify_tee", "tee_raise_on_failure"
 )
@@ -162,8 +163,8 @@ class NanoGPTFields(BaseModel):
         }
 
     def _mode_defaults(self) -> CallMode:
-        responses, previous, verify, raise_on_failure = _mode_values(self)
-        return CallMode(responses, previous, verify, raise_on_failure)
+        values = _mode_values(self)
+        return CallMode(*values) if any(values) else _PLAIN
 
     def _mode(self, call: Mapping[str, Any], model: str) -> CallMode:
         """The route switches of one call: per-call values over the instance's, validated."""

@@ -22,14 +22,26 @@ _SCALARS = (str, int, float, bool, bytes, type(None))
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal in type and value, recursively (``1`` is not ``True``; NaN is never the same)."""
+    """Equal in type and value, recursively (``1`` is not ``True``).
+
+    The same object is the same value: the stored key is a deep copy, so the only objects it
+    shares with a live key are the ones ``deepcopy`` returns as they are (immutable scalars,
+    tuples of them, objects whose ``__deepcopy__`` says they never change).
+    """
+    if a is b:
+        return True
     kind = type(a)
     if kind is not type(b):
         return False
     if kind in _SCALARS:
         return bool(a == b)
     if kind is tuple or kind is list:
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):  # a loop, not all(genexpr): this runs on every call
+            if x is not y and not same(x, y):
+                return False
+        return True
     if kind is dict:
         return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
     if isinstance(a, BaseModel):

@@ -108,9 +108,10 @@ def check_mode(mode: CallMode, model: str) -> None:
             )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChatRequest:
-    """Everything one call says, before NanoGPT's rules are applied (framework-free).
+    """Everything one call says, before NanoGPT's rules are applied (framework-free; built per
+    call and not changed afterwards).
 
     ``messages`` are neutral messages (see :mod:`.messages`); ``prompt`` replaces them for the
     legacy ``/completions`` route. ``sampling`` holds the instance's sampling fields that are set,
@@ -137,7 +138,7 @@ class ChatRequest:
     info: ModelInfo | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WireRequest:
     """A finished request: route, JSON body and the headers beyond the client's own."""
 
@@ -193,7 +194,13 @@ class _Split:
     force_cache_control: bool | None = None
 
 
+#: What an empty level splits into; only read, never changed.
+_NOTHING = _Split()
+
+
 def _split(values: Mapping[str, Any], out: _Split | None = None) -> _Split:
+    if not values and out is None:
+        return _NOTHING
     out = out if out is not None else _Split()
     for name, value in values.items():
         if name in OPTION_NAMES:
