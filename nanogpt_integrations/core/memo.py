@@ -38,7 +38,7 @@ def same(a: Any, b: Any) -> bool:
     if kind is tuple or kind is list:
         if len(a) != len(b):
             return False
-        for x, y in zip(a, b, strict=True):  # a loop, not all(genexpr): this runs on every call
+        for x, y in zip(a, b, strict=True):  # noqa: SIM110 - a loop, not all(genexpr): runs per call
             if x is not y and not same(x, y):
                 return False
         return True
