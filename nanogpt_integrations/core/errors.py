@@ -18,6 +18,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CacheConsistencyError",
+    "ConfigurationError",
     "ConflictError",
     "InternalServerError",
     "MissingAPIKeyError",
@@ -88,6 +89,11 @@ def _rebuild_error(cls: type[NanoGPTError], message: str, state: dict[str, Any])
 
 class MissingAPIKeyError(NanoGPTError, ValueError):
     """No API key was given and ``NANOGPT_API_KEY`` is not set; raised before any request."""
+
+
+class ConfigurationError(NanoGPTError, ValueError):
+    """A setting that cannot work, found before any request: names the parameter and what is
+    allowed, never the value of a secret."""
 
 
 class APIConnectionError(NanoGPTError):
