@@ -12,7 +12,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
     from ._config import DEFAULT_TIMEOUT, ClientConfig
-    from ._constants import DEFAULT_BASE_URL
+    from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
         AssistantTurn,
@@ -23,6 +23,16 @@ if TYPE_CHECKING:  # pragma: no cover
         turn_from_completion,
     )
     from .async_client import AsyncNanoGPTClient
+    from .batch import (
+        AsyncBatchClient,
+        AsyncBatchJob,
+        BatchClient,
+        BatchJob,
+        BatchJobHandle,
+        BatchRequest,
+        BatchResult,
+        BatchValidationError,
+    )
     from .caching import MAX_CACHE_BREAKPOINTS, check_cache_markers, count_cache_markers, strip_cache_markers
     from .catalogue import (
         ModelCapabilities,
@@ -74,6 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestParts,
         WebSearchOptions,
     )
+    from .rate_limit import RECOMMENDED_REQUESTS_PER_SECOND, TokenBucket
     from .responses import (
         AsyncResponseEventStream,
         ResponseDeleted,
@@ -116,12 +127,14 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __all__ = [
+    "API_HOST_BASE_URL",
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
     "REASONING_EFFORTS",
+    "RECOMMENDED_REQUESTS_PER_SECOND",
     "RETRYABLE_STATUSES",
     "ROUTING_ALIASES",
     "SEARCH_PROVIDERS",
@@ -130,11 +143,19 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AssistantTurn",
+    "AsyncBatchClient",
+    "AsyncBatchJob",
     "AsyncNanoGPTClient",
     "AsyncResponseEventStream",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "BatchClient",
+    "BatchJob",
+    "BatchJobHandle",
+    "BatchRequest",
+    "BatchResult",
+    "BatchValidationError",
     "CacheConsistencyError",
     "ChatCompletion",
     "ChatCompletionChunk",
@@ -185,6 +206,7 @@ __all__ = [
     "TEEVerification",
     "TEEVerificationError",
     "TalkToGPTResult",
+    "TokenBucket",
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
@@ -220,6 +242,17 @@ __all__ = [
 _EXPORTS: dict[str, str] = {
     "MAX_EMBEDDING_BATCH": "._base",
     "DEFAULT_BASE_URL": "._constants",
+    "API_HOST_BASE_URL": "._constants",
+    "AsyncBatchClient": ".batch",
+    "AsyncBatchJob": ".batch",
+    "BatchClient": ".batch",
+    "BatchJob": ".batch",
+    "BatchJobHandle": ".batch",
+    "BatchRequest": ".batch",
+    "BatchResult": ".batch",
+    "BatchValidationError": ".batch",
+    "RECOMMENDED_REQUESTS_PER_SECOND": ".rate_limit",
+    "TokenBucket": ".rate_limit",
     "DEFAULT_TIMEOUT": "._config",
     "ClientConfig": "._config",
     "RETRYABLE_STATUSES": "._retry",
