@@ -76,6 +76,7 @@ class StoredBatch:
     results: list[dict[str, Any]] | None = None
     cost: float = 0.0
     sync_cost: float = 0.0
+    seq: int = 0  # creation order (``created_at`` has one-second resolution)
     lines: int = 0  # non-empty input lines, the total shown before validation parses them
 
     def json(self, total_progress: int | None = None) -> dict[str, Any]:
@@ -153,6 +154,7 @@ class BatchStore:
 
     def add_batch(self, batch: StoredBatch) -> StoredBatch:
         with self._lock:
+            batch.seq = len(self.batches)
             self.batches[batch.id] = batch
         return batch
 
@@ -177,7 +179,7 @@ class BatchStore:
         """File-backed batches, newest first."""
         with self._lock:
             found = [b for b in self.batches.values() if b.workflow == "file"]
-        return sorted(found, key=lambda b: (b.created_at, b.id), reverse=True)
+        return sorted(found, key=lambda b: b.seq, reverse=True)
 
     def advance(self, batch_id: str | None = None, *, to_end: bool = False) -> None:
         """Move one batch (or every active one) a phase on, or to a terminal status with ``to_end``."""

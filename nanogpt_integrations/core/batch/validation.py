@@ -136,7 +136,7 @@ class RowValidator:
                 f"url {url!r} cannot be batched; use {CHAT_ENDPOINT!r} or {RESPONSES_ENDPOINT!r}",
                 "unsupported_endpoint",
             )
-        endpoint = url or self.endpoint or infer_endpoint(body)
+        endpoint = url or infer_endpoint(body) or self.endpoint
         if endpoint is None:
             raise fail(
                 "cannot tell the endpoint: give endpoint=... or a row url, or a body with messages or input",
