@@ -110,6 +110,33 @@ class _JobBase:
                 f"got {timeout}, {poll_interval}, {max_poll_interval}"
             )
 
+    def _poller(
+        self,
+        timeout: float,
+        poll_interval: float,
+        max_poll_interval: float,
+        on_poll: Callable[[Batch], None] | None,
+    ) -> Callable[[Batch], float | None]:
+        """A function called with each batch fetched: None once it is terminal, else the seconds to
+        sleep (1.5x longer each time, capped); raises :class:`BatchTimeoutError` past the deadline."""
+        self._check_wait(timeout, poll_interval, max_poll_interval)
+        deadline = time.monotonic() + timeout
+        interval = [poll_interval]
+
+        def after(batch: Batch) -> float | None:
+            if on_poll is not None:
+                on_poll(batch)
+            if batch.done:
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timeout_error(batch, timeout)
+            pause = min(interval[0], remaining)
+            interval[0] = min(max_poll_interval, interval[0] * _BACKOFF)
+            return pause
+
+        return after
+
     def _timeout_error(self, batch: Batch, timeout: float) -> BatchTimeoutError:
         counts = batch.counts
         return BatchTimeoutError(
@@ -133,6 +160,19 @@ class _JobBase:
                 f"batch {self.id} failed: {detail or 'no reason given'}", batch=batch, errors=items
             )
         return batch
+
+    @staticmethod
+    def _result_file_ids(batch: Batch) -> list[str]:
+        """The files to download for a finished file-backed batch: output first, then errors."""
+        return [file_id for file_id in (batch.output_file_id, batch.error_file_id) if file_id]
+
+    def _input_file_id(self, batch: Batch) -> str:
+        file_id = self.handle.input_file_id or batch.input_file_id
+        if not file_id:
+            raise BatchNotReadyError(
+                f"batch {self.id} names no input file to read its row order from", batch=batch
+            )
+        return file_id
 
     def _inline_results(self, batch: Batch) -> Iterator[BatchResult]:
         return join_lines(self._custom_ids, batch.results or [], endpoint=self.endpoint, status=batch.status)
@@ -184,20 +224,13 @@ class BatchJob(_JobBase):
         Past ``timeout`` seconds raises :class:`BatchTimeoutError` with the last status seen.
         ``on_poll`` is called with every batch fetched (progress displays).
         """
-        self._check_wait(timeout, poll_interval, max_poll_interval)
-        deadline = time.monotonic() + timeout
-        interval = poll_interval
+        after = self._poller(timeout, poll_interval, max_poll_interval, on_poll)
         while True:
             batch = self.status()
-            if on_poll is not None:
-                on_poll(batch)
-            if batch.done:
+            pause = after(batch)
+            if pause is None:
                 return batch
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._timeout_error(batch, timeout)
-            time.sleep(min(interval, remaining))
-            interval = min(max_poll_interval, interval * _BACKOFF)
+            time.sleep(pause)
 
     def results(self) -> Iterator[BatchResult]:
         """One :class:`BatchResult` per input row, in input order (a finished batch only).
@@ -210,10 +243,9 @@ class BatchJob(_JobBase):
             return self._inline_results(batch)
         files: list[IO[bytes]] = []
         try:
-            for file_id in (batch.output_file_id, batch.error_file_id):
-                if file_id:
-                    files.append(new_temp_file())
-                    self._client.download_file(file_id, files[-1])
+            for file_id in self._result_file_ids(batch):
+                files.append(new_temp_file())
+                self._client.download_file(file_id, files[-1])
             order = self._custom_ids if self._custom_ids is not None else self._input_order(batch)
         except BaseException:
             for handle in files:
@@ -223,13 +255,8 @@ class BatchJob(_JobBase):
         return self._file_results(batch, files, order)
 
     def _input_order(self, batch: Batch) -> list[str]:
-        file_id = self.handle.input_file_id or batch.input_file_id
-        if not file_id:
-            raise BatchNotReadyError(
-                f"batch {self.id} names no input file to read its row order from", batch=batch
-            )
         with new_temp_file() as handle:
-            self._client.download_file(file_id, handle)
+            self._client.download_file(self._input_file_id(batch), handle)
             return read_custom_ids(handle)
 
 
@@ -266,20 +293,13 @@ class AsyncBatchJob(_JobBase):
         on_poll: Callable[[Batch], None] | None = None,
     ) -> Batch:
         """Poll until terminal, with backoff and a deadline (see :meth:`BatchJob.wait`)."""
-        self._check_wait(timeout, poll_interval, max_poll_interval)
-        deadline = time.monotonic() + timeout
-        interval = poll_interval
+        after = self._poller(timeout, poll_interval, max_poll_interval, on_poll)
         while True:
             batch = await self.status()
-            if on_poll is not None:
-                on_poll(batch)
-            if batch.done:
+            pause = after(batch)
+            if pause is None:
                 return batch
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._timeout_error(batch, timeout)
-            await asyncio.sleep(min(interval, remaining))
-            interval = min(max_poll_interval, interval * _BACKOFF)
+            await asyncio.sleep(pause)
 
     async def results(self) -> Iterator[BatchResult]:
         """Download what is needed, then iterate rows in input order (see :meth:`BatchJob.results`)."""
@@ -288,10 +308,9 @@ class AsyncBatchJob(_JobBase):
             return self._inline_results(batch)
         files: list[IO[bytes]] = []
         try:
-            for file_id in (batch.output_file_id, batch.error_file_id):
-                if file_id:
-                    files.append(new_temp_file())
-                    await self._client.download_file(file_id, files[-1])
+            for file_id in self._result_file_ids(batch):
+                files.append(new_temp_file())
+                await self._client.download_file(file_id, files[-1])
             order = self._custom_ids if self._custom_ids is not None else await self._input_order(batch)
         except BaseException:
             for handle in files:
@@ -301,11 +320,6 @@ class AsyncBatchJob(_JobBase):
         return self._file_results(batch, files, order)
 
     async def _input_order(self, batch: Batch) -> list[str]:
-        file_id = self.handle.input_file_id or batch.input_file_id
-        if not file_id:
-            raise BatchNotReadyError(
-                f"batch {self.id} names no input file to read its row order from", batch=batch
-            )
         with new_temp_file() as handle:
-            await self._client.download_file(file_id, handle)
+            await self._client.download_file(self._input_file_id(batch), handle)
             return read_custom_ids(handle)
