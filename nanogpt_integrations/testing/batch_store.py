@@ -212,30 +212,32 @@ class BatchStore:
         if batch.status in _ACTIVE and time.time() >= batch.created_at + WINDOW_SECONDS:
             self._finish(batch, "expired", batch.done_rows)
         while batch.status in _ACTIVE and time.monotonic() - batch.entered >= self.phase_seconds:
-            self._step(batch)
+            # A phase ends phase_seconds after it began, however rarely the batch is polled.
+            self._step(batch, at=batch.entered + self.phase_seconds)
 
-    def _enter(self, batch: StoredBatch, status: str) -> None:
+    def _enter(self, batch: StoredBatch, status: str, at: float | None = None) -> None:
         batch.status = status
-        batch.entered = time.monotonic()
+        batch.entered = time.monotonic() if at is None else at
         if status in _STAMPS:
             batch.stamps[status] = int(time.time())
 
-    def _step(self, batch: StoredBatch) -> None:
+    def _step(self, batch: StoredBatch, at: float | None = None) -> None:
         if batch.status == "validating":
             if batch.workflow == "file" and not batch.rows:
                 batch.rows, batch.errors = validate_rows(self._input(batch), batch.endpoint)
                 if batch.errors:
                     batch.rows = []
-                    self._enter(batch, "failed")
+                    self._enter(batch, "failed", at)
                     return
-            self._enter(batch, "in_progress")
+            self._enter(batch, "in_progress", at)
         elif batch.status == "in_progress":
             self._run(batch, len(batch.rows))
-            self._enter(batch, "finalizing")
+            self._enter(batch, "finalizing", at)
         elif batch.status == "finalizing":
-            self._enter(batch, "completed")
+            self._enter(batch, "completed", at)
         elif batch.status == "cancelling":
-            self._finish(batch, "cancelled", batch.done_rows)
+            self._run(batch, batch.done_rows)
+            self._enter(batch, "cancelled", at)
 
     def _input(self, batch: StoredBatch) -> bytes:
         stored = self.files.get(batch.input_file_id or "")

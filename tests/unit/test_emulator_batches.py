@@ -252,3 +252,11 @@ def test_daily_usd_cap(emulator: NanoGPTEmulator) -> None:
     assert blocked.status == 429 and blocked.json()["error"]["code"] == "daily_usd_limit_exceeded"
     assert 0 < int(blocked.headers["retry-after"]) <= 86400
     assert emulator.limits.snapshot()["rejected"] == {"daily_usd_limit_exceeded": 1}
+
+
+def test_phases_end_on_time_however_rarely_a_batch_is_polled(emulator: NanoGPTEmulator) -> None:
+    emulator.batches.phase_seconds = 0.05
+    batch = file_batch(emulator, jsonl(row("a"), row("b")))
+    time.sleep(0.25)  # three phases have passed: one read shows the end state
+    done = call(emulator, "GET", f"/api/v1/batches/{batch['id']}").json()
+    assert done["status"] == "completed" and done["request_counts"]["completed"] == 2

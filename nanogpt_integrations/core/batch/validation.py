@@ -14,7 +14,7 @@ from typing import Any
 
 from ..model_ids import parse_model_id
 from .errors import BatchValidationError
-from .models import CHAT_ENDPOINT, ENDPOINTS, RESPONSES_ENDPOINT
+from .models import CHAT_ENDPOINT, RESPONSES_ENDPOINT
 from .rows import as_request, infer_endpoint, resolve_endpoint
 
 __all__ = [
@@ -131,11 +131,14 @@ class RowValidator:
         return CheckedRow(custom_id, endpoint, body, tokens)
 
     def _endpoint_of(self, url: str | None, body: Mapping[str, Any], fail: Any) -> str:
-        if url is not None and url not in ENDPOINTS:
-            raise fail(
-                f"url {url!r} cannot be batched; use {CHAT_ENDPOINT!r} or {RESPONSES_ENDPOINT!r}",
-                "unsupported_endpoint",
-            )
+        if url is not None:
+            try:  # aliases too: an adapter may pass its route name ("chat", "responses")
+                url = resolve_endpoint(url)
+            except BatchValidationError:
+                raise fail(
+                    f"url {url!r} cannot be batched; use {CHAT_ENDPOINT!r} or {RESPONSES_ENDPOINT!r}",
+                    "unsupported_endpoint",
+                ) from None
         endpoint = url or infer_endpoint(body) or self.endpoint
         if endpoint is None:
             raise fail(

@@ -191,6 +191,14 @@ def test_file_rows_are_openai_style_jsonl_and_the_input_is_untouched() -> None:
     assert body == chat("é")
 
 
+def test_a_route_name_is_accepted_as_the_row_endpoint_and_other_routes_are_not() -> None:
+    prepared = prepare_batch([BatchRequest(resp(), custom_id="a", endpoint="responses")])
+    assert prepared.endpoint == RESPONSES_ENDPOINT
+    with pytest.raises(BatchValidationError, match="cannot be batched") as info:
+        prepare_batch([BatchRequest(chat(), custom_id="t", endpoint="tee")])
+    assert (info.value.rule, info.value.custom_id) == ("unsupported_endpoint", "t")
+
+
 def test_rows_without_ids_get_positional_ids_and_endpoint_is_inferred() -> None:
     prepared = prepare_batch([BatchRequest(resp()), {"custom_id": "named", "body": resp()}])
     assert prepared.custom_ids == ["row-0", "named"]
