@@ -16,7 +16,6 @@ are its own, so two processes each get the full rate.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import os
@@ -97,6 +96,8 @@ class TokenBucket:
 
     async def aacquire(self) -> None:
         """Wait, without blocking the event loop, until a token is available."""
+        import asyncio  # here: a sync-only process never pays for importing it
+
         wait = self.reserve()
         if wait > 0:
             await asyncio.sleep(wait)

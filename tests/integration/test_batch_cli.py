@@ -53,6 +53,7 @@ def test_submit_wait_results_as_json_lines(env: NanoGPTEmulator, tmp_path: Path)
     handle = tmp_path / "job.json"
     code, out, err = run("submit", str(rows), "--workflow", "file", "--save-handle", str(handle), "--wait", "--poll", "0.02")
     assert (code, err) == (0, "")
+    assert "cli-key" not in out + handle.read_text()  # the key never reaches output or the handle
     seen = events(out)
     assert seen[0]["event"] == "submitted" and seen[0]["workflow"] == "file"
     assert json.loads(handle.read_text())["batch_id"] == seen[0]["id"]

@@ -161,6 +161,10 @@ class _JobBase:
             )
         return batch
 
+    def _terminal(self) -> Batch | None:
+        """The batch last fetched if it is terminal (it no longer changes: no need to fetch again)."""
+        return self.last if self.last is not None and self.last.done else None
+
     @staticmethod
     def _result_file_ids(batch: Batch) -> list[str]:
         """The files to download for a finished file-backed batch: output first, then errors."""
@@ -238,7 +242,7 @@ class BatchJob(_JobBase):
         File-backed results are downloaded to temporary files first and read back one row at a time.
         Raises :class:`BatchNotReadyError` while running, :class:`BatchFailedError` if the batch failed.
         """
-        batch = self._finished(self.status())
+        batch = self._finished(self._terminal() or self.status())
         if self.workflow == "inline":
             return self._inline_results(batch)
         files: list[IO[bytes]] = []
@@ -303,7 +307,7 @@ class AsyncBatchJob(_JobBase):
 
     async def results(self) -> Iterator[BatchResult]:
         """Download what is needed, then iterate rows in input order (see :meth:`BatchJob.results`)."""
-        batch = self._finished(await self.status())
+        batch = self._finished(self._terminal() or await self.status())
         if self.workflow == "inline":
             return self._inline_results(batch)
         files: list[IO[bytes]] = []

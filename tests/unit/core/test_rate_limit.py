@@ -116,7 +116,7 @@ def test_async_attempts_take_tokens_without_blocking_the_loop(monkeypatch: pytes
     async def fake_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    monkeypatch.setattr(rl.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     client = AsyncNanoGPTClient(
         api_key="k",
         requests_per_second=10,
