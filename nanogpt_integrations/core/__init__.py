@@ -12,7 +12,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
     from ._config import DEFAULT_TIMEOUT, ClientConfig
-    from ._constants import DEFAULT_BASE_URL
+    from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
         AssistantTurn,
@@ -23,6 +23,16 @@ if TYPE_CHECKING:  # pragma: no cover
         turn_from_completion,
     )
     from .async_client import AsyncNanoGPTClient
+    from .batch import (
+        AsyncBatchClient,
+        AsyncBatchJob,
+        BatchClient,
+        BatchJob,
+        BatchJobHandle,
+        BatchRequest,
+        BatchResult,
+        BatchValidationError,
+    )
     from .caching import MAX_CACHE_BREAKPOINTS, apply_cache_policy, count_cache_markers, strip_cache_markers
     from .calls import AsyncReplyStream, Reply, ReplyStream, acomplete, complete
     from .catalogue import (
@@ -77,6 +87,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestParts,
         WebSearchOptions,
     )
+    from .rate_limit import RECOMMENDED_REQUESTS_PER_SECOND, TokenBucket
     from .request import (
         CallMode,
         ChatRequest,
@@ -128,12 +139,14 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __all__ = [
+    "API_HOST_BASE_URL",
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
     "REASONING_EFFORTS",
+    "RECOMMENDED_REQUESTS_PER_SECOND",
     "RETRYABLE_STATUSES",
     "ROUTING_ALIASES",
     "SEARCH_PROVIDERS",
@@ -142,12 +155,20 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AssistantTurn",
+    "AsyncBatchClient",
+    "AsyncBatchJob",
     "AsyncNanoGPTClient",
     "AsyncReplyStream",
     "AsyncResponseEventStream",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "BatchClient",
+    "BatchJob",
+    "BatchJobHandle",
+    "BatchRequest",
+    "BatchResult",
+    "BatchValidationError",
     "CacheConsistencyError",
     "CallMode",
     "ChatCompletion",
@@ -204,6 +225,7 @@ __all__ = [
     "TEEVerification",
     "TEEVerificationError",
     "TalkToGPTResult",
+    "TokenBucket",
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
@@ -246,6 +268,17 @@ __all__ = [
 _EXPORTS: dict[str, str] = {
     "MAX_EMBEDDING_BATCH": "._base",
     "DEFAULT_BASE_URL": "._constants",
+    "API_HOST_BASE_URL": "._constants",
+    "AsyncBatchClient": ".batch",
+    "AsyncBatchJob": ".batch",
+    "BatchClient": ".batch",
+    "BatchJob": ".batch",
+    "BatchJobHandle": ".batch",
+    "BatchRequest": ".batch",
+    "BatchResult": ".batch",
+    "BatchValidationError": ".batch",
+    "RECOMMENDED_REQUESTS_PER_SECOND": ".rate_limit",
+    "TokenBucket": ".rate_limit",
     "DEFAULT_TIMEOUT": "._config",
     "ClientConfig": "._config",
     "RETRYABLE_STATUSES": "._retry",

@@ -10,7 +10,7 @@ import httpx
 from pydantic import SecretStr
 
 from .._version import __version__
-from ._constants import DEFAULT_BASE_URL
+from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import MissingAPIKeyError
 
@@ -46,6 +46,16 @@ def _secret(api_key: str | SecretStr | None) -> SecretStr | None:
     if isinstance(api_key, SecretStr):
         return api_key if api_key.get_secret_value() else None
     return SecretStr(api_key) if api_key else None
+
+
+def _api_root_of(url: str) -> str:
+    marker = url.rfind("/api/")
+    if marker >= 0:
+        return url[: marker + len("/api")]
+    for suffix in ("/v1legacy", "/v1thinking", "/v1"):
+        if url.endswith(suffix):
+            return url[: -len(suffix)]
+    return url
 
 
 @dataclass(frozen=True, repr=False)
@@ -94,14 +104,24 @@ class ClientConfig:
 
         ``https://nano-gpt.com/api/v1`` and ``.../api/subscription/v1`` both give ``https://nano-gpt.com/api``.
         """
-        url = self.base_url
-        marker = url.rfind("/api/")
-        if marker >= 0:
-            return url[: marker + len("/api")]
-        for suffix in ("/v1legacy", "/v1thinking", "/v1"):
-            if url.endswith(suffix):
-                return url[: -len(suffix)]
-        return url
+        return _api_root_of(self.base_url)
+
+    @property
+    def api_host_url(self) -> str:
+        """The base URL of Responses and Batch API calls: the one place that decides it.
+
+        With the default base URL this is ``https://api.nano-gpt.com/api/v1``, the dedicated API host
+        that ``api-reference/endpoint/responses.mdx`` recommends for Responses clients and
+        ``api-reference/endpoint/batches.mdx`` for batch operations and uploads; any other base URL
+        (argument or ``NANOGPT_BASE_URL``) is the user's choice and wins.
+        """
+        return API_HOST_BASE_URL if self.base_url == DEFAULT_BASE_URL else self.base_url
+
+    @property
+    def beta_url(self) -> str:
+        """The ``/api/beta`` root of the inline Batch API, derived from :attr:`api_host_url`
+        (``https://api.nano-gpt.com/api/beta`` by default, ``api-reference/endpoint/batches.mdx``)."""
+        return f"{_api_root_of(self.api_host_url)}/beta"
 
     def url(self, path: str, *, api_root: bool = False) -> str:
         return f"{self.api_root if api_root else self.base_url}/{path.lstrip('/')}"

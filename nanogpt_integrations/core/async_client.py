@@ -57,6 +57,7 @@ class AsyncNanoGPTClient(BaseClient):
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        requests_per_second: float | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -65,6 +66,7 @@ class AsyncNanoGPTClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            requests_per_second=requests_per_second,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -106,6 +108,7 @@ class AsyncNanoGPTClient(BaseClient):
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
         http = self._http
@@ -120,9 +123,12 @@ class AsyncNanoGPTClient(BaseClient):
             api_root=api_root,
             auth=auth,
             timeout=timeout,
+            files=files,
         )
         attempt = 0
         while True:
+            if self._limiter is not None:  # client-side rate limit: one token per attempt
+                await self._limiter.aacquire()
             try:
                 response = await http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -299,7 +305,7 @@ class AsyncNanoGPTClient(BaseClient):
         from .responses import ResponseObject, ResponsesRequest
 
         body = ResponsesRequest.of(request).to_wire()
-        response = await self.send("POST", "responses", json_body=body, headers=headers)
+        response = await self.send("POST", self._api_host("responses"), json_body=body, headers=headers)
         return self._parse(response, ResponseObject)
 
     async def responses_stream(
@@ -309,7 +315,9 @@ class AsyncNanoGPTClient(BaseClient):
         from .responses import AsyncResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
-        response = await self.send("POST", "responses", json_body=body, headers=headers, stream=True)
+        response = await self.send(
+            "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
+        )
         return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent))
 
     async def responses_get(

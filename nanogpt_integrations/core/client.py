@@ -51,6 +51,7 @@ class NanoGPTClient(BaseClient):
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        requests_per_second: float | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -59,6 +60,7 @@ class NanoGPTClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            requests_per_second=requests_per_second,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -82,6 +84,7 @@ class NanoGPTClient(BaseClient):
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
         request = self._build(
@@ -95,9 +98,12 @@ class NanoGPTClient(BaseClient):
             api_root=api_root,
             auth=auth,
             timeout=timeout,
+            files=files,
         )
         attempt = 0
         while True:
+            if self._limiter is not None:  # client-side rate limit: one token per attempt
+                self._limiter.acquire()
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -267,7 +273,9 @@ class NanoGPTClient(BaseClient):
         from .responses import ResponseObject, ResponsesRequest
 
         body = ResponsesRequest.of(request).to_wire()
-        return self._parse(self.send("POST", "responses", json_body=body, headers=headers), ResponseObject)
+        return self._parse(
+            self.send("POST", self._api_host("responses"), json_body=body, headers=headers), ResponseObject
+        )
 
     def responses_stream(
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
@@ -276,7 +284,9 @@ class NanoGPTClient(BaseClient):
         from .responses import ResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
-        response = self.send("POST", "responses", json_body=body, headers=headers, stream=True)
+        response = self.send(
+            "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
+        )
         return ResponseEventStream(Stream(response, ResponseStreamEvent))
 
     def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:
