@@ -16,6 +16,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from ._config import ClientConfig, TimeoutTypes
 from .catalogue import CatalogueCache, ModelCatalogue
 from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
+from .sse import DEFAULT_MAX_EVENT_BYTES
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -54,6 +55,8 @@ class BaseClient:
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         self.config = ClientConfig.create(
             api_key=api_key,
@@ -61,6 +64,8 @@ class BaseClient:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._catalogue = CatalogueCache()
         #: Parsed request URLs per (path, api_root): httpx parses a string URL on every request.
