@@ -20,7 +20,8 @@ from llama_index.core.base.llms.types import (
 )
 
 from nanogpt_integrations._fast_models import plain_constructor
-from nanogpt_integrations.core import AssistantTurn, Pricing, StreamAccumulator, TokenUsage
+from nanogpt_integrations.core import AssistantTurn, Pricing, StreamAccumulator, TokenUsage, ToolCallResult
+from nanogpt_integrations.core.accumulator import reported_usage
 from nanogpt_integrations.core.types import ChatCompletionChunk, Completion
 
 from ._tools import tool_call_blocks
@@ -58,19 +59,28 @@ def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str,
     return out
 
 
-def _wire_tool_calls(turn: AssistantTurn) -> list[dict[str, Any]]:
+def _wire_tool_calls(calls: list[ToolCallResult]) -> list[dict[str, Any]]:
     return [
         {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-        for c in turn.tool_calls
+        for c in calls
     ]
+
+
+def _invalid_tool_calls(calls: list[ToolCallResult]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "name": c.name or None, "arguments": c.arguments, "error": c.error} for c in calls]
 
 
 def turn_to_message(turn: AssistantTurn) -> ChatMessage:
     """An assistant turn → ``ChatMessage`` with Thinking/Text/ToolCall blocks.
 
     Tool calls are also listed in ``additional_kwargs["tool_calls"]`` (wire shape), which
-    LlamaIndex's streaming structured-output helpers look for.
+    LlamaIndex's streaming structured-output helpers look for. LlamaIndex has no invalid tool
+    call type: a call the core flagged (no function name, a repeated id) gets no ``ToolCallBlock``
+    (so no agent runs it) and is listed in ``additional_kwargs["invalid_tool_calls"]`` with its
+    ``error``. A streamed call whose name has not arrived yet is not shown until it does.
     """
+    calls = [c for c in turn.tool_calls if c.error is None and c.name]
+    invalid = [c for c in turn.tool_calls if c.error is not None]
     blocks: list[ContentBlock] = []
     if turn.reasoning or turn.reasoning_details:
         info: dict[str, Any] = {}
@@ -82,12 +92,14 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
                 content=turn.reasoning or None, num_tokens=tokens, additional_information=info
             )
         )
-    if turn.content or not turn.tool_calls:
+    if turn.content or not calls:
         blocks.append(_text_block(text=turn.content))
-    blocks.extend(tool_call_blocks(turn.tool_calls))
+    blocks.extend(tool_call_blocks(calls))
     kwargs: dict[str, Any] = {}
-    if turn.tool_calls:
-        kwargs["tool_calls"] = _wire_tool_calls(turn)
+    if calls:
+        kwargs["tool_calls"] = _wire_tool_calls(calls)
+    if invalid:
+        kwargs["invalid_tool_calls"] = _invalid_tool_calls(invalid)
     # model_construct: every value is built here from typed core objects, so validation would
     # only cost time on each stream chunk.
     return _chat_message(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
@@ -95,6 +107,8 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
 
 def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
     out = usage_kwargs(turn.usage, turn.pricing)
+    if turn.usage_source:
+        out["usage_source"] = turn.usage_source
     if turn.finish_reason:
         out["finish_reason"] = turn.finish_reason
     if turn.request_id:
@@ -156,14 +170,15 @@ class CompletionStreamState:
             text=turn.content,
             delta=delta.content,
             raw=chunk,
-            additional_kwargs=usage_kwargs(turn.usage, turn.pricing),
+            additional_kwargs=_response_kwargs(turn),
         )
 
 
 def completion_to_response(completion: Completion) -> CompletionResponse:
     """A non-streamed ``/completions`` reply → ``CompletionResponse``."""
     text = completion.choices[0].text if completion.choices else ""
-    usage = completion.usage.normalized() if completion.usage is not None else None
-    return CompletionResponse(
-        text=text, raw=completion, additional_kwargs=usage_kwargs(usage, completion.x_nanogpt_pricing)
-    )
+    usage, source = reported_usage(completion.usage, completion.x_nanogpt_pricing)
+    kwargs = usage_kwargs(usage, completion.x_nanogpt_pricing)
+    if source:
+        kwargs["usage_source"] = source
+    return CompletionResponse(text=text, raw=completion, additional_kwargs=kwargs)
