@@ -88,7 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
         responses_body_from_chat,
         turn_from_response,
     )
-    from .sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
+    from .sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
     from .streaming import AsyncStream, Stream
     from .tee import (
         RawExchange,
@@ -120,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
@@ -295,6 +296,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseTimeoutError": ".responses",
     "responses_body_from_chat": ".responses",
     "turn_from_response": ".responses",
+    "DEFAULT_MAX_EVENT_BYTES": ".sse",
     "ServerSentEvent": ".sse",
     "SSEDecoder": ".sse",
     "aiter_sse": ".sse",

@@ -202,10 +202,9 @@ class AsyncNanoGPTClient(BaseClient):
         ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
         ``stream_deadline`` (seconds from this call) overrides the client's total stream deadline.
         """
-        started = time.monotonic()
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        limits = stream_limits(self.config, stream_deadline, started)
         return AsyncStream(capturing(response, capture), ChatCompletionChunk, **limits)
 
     # -- text completions ----------------------------------------------------------------------
@@ -227,10 +226,10 @@ class AsyncNanoGPTClient(BaseClient):
         include_usage: bool = True,
         stream_deadline: float | None = None,
     ) -> AsyncStream[Completion]:
-        started = time.monotonic()
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "completions", json_body=body, headers=headers, stream=True)
-        return AsyncStream(response, Completion, **stream_limits(self.config, stream_deadline, started))
+        return AsyncStream(response, Completion, **limits)
 
     async def talk_to_gpt(
         self,
@@ -317,14 +316,12 @@ class AsyncNanoGPTClient(BaseClient):
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> AsyncResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
-        started = time.monotonic()
+        limits = stream_limits(self.config, None, time.monotonic())
         from .responses import AsyncResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
         response = await self.send("POST", "responses", json_body=body, headers=headers, stream=True)
-        return AsyncResponseEventStream(
-            AsyncStream(response, ResponseStreamEvent, **stream_limits(self.config, None, started))
-        )
+        return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent, **limits))
 
     async def responses_get(
         self, response_id: str, *, headers: Mapping[str, str] | None = None

@@ -170,10 +170,9 @@ class NanoGPTClient(BaseClient):
         ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
         ``stream_deadline`` (seconds from this call) overrides the client's total stream deadline.
         """
-        started = time.monotonic()
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        limits = stream_limits(self.config, stream_deadline, started)
         return Stream(capturing(response, capture), ChatCompletionChunk, **limits)
 
     # -- text completions ----------------------------------------------------------------------
@@ -193,10 +192,10 @@ class NanoGPTClient(BaseClient):
         include_usage: bool = True,
         stream_deadline: float | None = None,
     ) -> Stream[Completion]:
-        started = time.monotonic()
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "completions", json_body=body, headers=headers, stream=True)
-        return Stream(response, Completion, **stream_limits(self.config, stream_deadline, started))
+        return Stream(response, Completion, **limits)
 
     def talk_to_gpt(
         self,
@@ -282,14 +281,12 @@ class NanoGPTClient(BaseClient):
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> ResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
-        started = time.monotonic()
+        limits = stream_limits(self.config, None, time.monotonic())
         from .responses import ResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
         response = self.send("POST", "responses", json_body=body, headers=headers, stream=True)
-        return ResponseEventStream(
-            Stream(response, ResponseStreamEvent, **stream_limits(self.config, None, started))
-        )
+        return ResponseEventStream(Stream(response, ResponseStreamEvent, **limits))
 
     def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:
         """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""

@@ -202,9 +202,11 @@ class SSEDecoder:
             self._retry = int(value)
 
 
-def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+def iter_sse(
+    chunks: Iterable[bytes], max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> Iterator[ServerSentEvent]:
     """Decode an iterable of byte chunks into events."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(max_event_bytes)
     for chunk in chunks:
         yield from decoder.feed(chunk)
         if decoder.error is not None:
@@ -212,9 +214,11 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
     yield from decoder.flush()
 
 
-async def aiter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+async def aiter_sse(
+    chunks: AsyncIterator[bytes], max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> AsyncIterator[ServerSentEvent]:
     """Async variant of :func:`iter_sse`."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(max_event_bytes)
     async for chunk in chunks:
         for event in decoder.feed(chunk):
             yield event
