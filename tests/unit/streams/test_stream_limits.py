@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import pytest
-from tests.unit.streams.conftest import DONE, HostileServer, chunk, clients, frame
 
 from nanogpt_integrations.core import (
     APITimeoutError,
@@ -19,6 +18,7 @@ from nanogpt_integrations.core import (
     StreamDeadlineError,
     StreamError,
 )
+from tests.unit.streams.conftest import DONE, HostileServer, chunk, clients, frame
 
 PAYLOAD = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
