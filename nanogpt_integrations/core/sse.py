@@ -179,7 +179,8 @@ class SSEDecoder:
             raw.decode("utf-8", "replace"), self._event or "message", self._id, self._retry
         )
         data.clear()  # cleared in place: feed() holds a reference to this list
-        self._size = self._counted = 0
+        if self._counted:  # the event spanned feeds (rare): reset its running size
+            self._size = self._counted = 0
         self._event = None
         self._retry = None
         return event

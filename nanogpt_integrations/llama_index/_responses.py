@@ -40,9 +40,14 @@ _chat_message = plain_constructor(ChatMessage)
 _chat_response = plain_constructor(ChatResponse)
 
 
-def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str, Any]:
-    """Token counts (OpenAI names + cache/reasoning) and the server-reported ``cost``."""
+def usage_kwargs(
+    usage: TokenUsage | None, pricing: Pricing | None, source: str | None = None
+) -> dict[str, Any]:
+    """Token counts (OpenAI names + cache/reasoning), the server-reported ``cost``, and
+    ``usage_source`` when the counts came from ``x_nanogpt_pricing`` rather than ``usage``."""
     out: dict[str, Any] = {}
+    if source:
+        out["usage_source"] = source
     if usage is not None:
         out.update(
             prompt_tokens=usage.input_tokens,
@@ -106,9 +111,7 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
 
 
 def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
-    out = usage_kwargs(turn.usage, turn.pricing)
-    if turn.usage_source:
-        out["usage_source"] = turn.usage_source
+    out = usage_kwargs(turn.usage, turn.pricing, turn.usage_source)
     if turn.finish_reason:
         out["finish_reason"] = turn.finish_reason
     if turn.request_id:
@@ -170,7 +173,7 @@ class CompletionStreamState:
             text=turn.content,
             delta=delta.content,
             raw=chunk,
-            additional_kwargs=_response_kwargs(turn),
+            additional_kwargs=usage_kwargs(turn.usage, turn.pricing, turn.usage_source),
         )
 
 
@@ -178,7 +181,5 @@ def completion_to_response(completion: Completion) -> CompletionResponse:
     """A non-streamed ``/completions`` reply → ``CompletionResponse``."""
     text = completion.choices[0].text if completion.choices else ""
     usage, source = reported_usage(completion.usage, completion.x_nanogpt_pricing)
-    kwargs = usage_kwargs(usage, completion.x_nanogpt_pricing)
-    if source:
-        kwargs["usage_source"] = source
+    kwargs = usage_kwargs(usage, completion.x_nanogpt_pricing, source)
     return CompletionResponse(text=text, raw=completion, additional_kwargs=kwargs)
