@@ -39,7 +39,8 @@ _SKIP = object()
 
 
 def _trailer_pricing(data: str) -> dict[str, Any] | None:
-    """``<NanoGPT>{json}</NanoGPT>`` metadata events (seen in one client, reference §2.8, uncertain)."""
+    """``<NanoGPT>{json}</NanoGPT>`` metadata events (the legacy trailer of
+    ``api-reference/endpoint/talk-to-gpt.mdx``; whether chat streams send it is uncertain)."""
     start = data.find("<NanoGPT>")
     end = data.find("</NanoGPT>")
     if start < 0 or end < start:

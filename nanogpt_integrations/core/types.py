@@ -179,7 +179,8 @@ class Usage(WireModel):
 
 
 class Pricing(WireModel):
-    """``x_nanogpt_pricing``: what the request was charged (reference §2.7; key set uncertain)."""
+    """``x_nanogpt_pricing``: what the request was charged (fields listed in
+    ``api-reference/miscellaneous/streaming-protocol.mdx`` and ``prompt-caching.mdx``; others kept)."""
 
     amount: float | None = None
     cost: float | None = None
