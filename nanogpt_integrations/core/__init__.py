@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
         CacheConsistencyError,
         ConfigurationError,
         ConflictError,
+        EventTooLargeError,
         InternalServerError,
         MissingAPIKeyError,
         NanoGPTError,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RateLimitError,
         RequestTooLargeError,
         ServiceUnavailableError,
+        StreamDeadlineError,
         StreamError,
         error_from_response,
         parse_error_body,
@@ -109,7 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover
         responses_body_from_chat,
         turn_from_response,
     )
-    from .sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
+    from .sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
     from .streaming import AsyncStream, Stream
     from .tee import (
         RawExchange,
@@ -142,6 +144,7 @@ __all__ = [
     "API_HOST_BASE_URL",
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
@@ -179,6 +182,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "EmbeddingResponse",
+    "EventTooLargeError",
     "InternalServerError",
     "LazyClients",
     "MissingAPIKeyError",
@@ -218,6 +222,7 @@ __all__ = [
     "SourcedAnswer",
     "Stream",
     "StreamAccumulator",
+    "StreamDeadlineError",
     "StreamDelta",
     "StreamError",
     "TEEAttestation",
@@ -332,6 +337,8 @@ _EXPORTS: dict[str, str] = {
     "RequestTooLargeError": ".errors",
     "ServiceUnavailableError": ".errors",
     "StreamError": ".errors",
+    "EventTooLargeError": ".errors",
+    "StreamDeadlineError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
     "LazyClients": ".lazy",
@@ -362,6 +369,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseTimeoutError": ".responses",
     "responses_body_from_chat": ".responses",
     "turn_from_response": ".responses",
+    "DEFAULT_MAX_EVENT_BYTES": ".sse",
     "ServerSentEvent": ".sse",
     "SSEDecoder": ".sse",
     "aiter_sse": ".sse",

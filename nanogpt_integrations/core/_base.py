@@ -17,6 +17,7 @@ from ._config import ClientConfig, TimeoutTypes
 from .catalogue import CatalogueCache, ModelCatalogue
 from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
 from .rate_limit import TokenBucket, check_rate, shared_bucket
+from .sse import DEFAULT_MAX_EVENT_BYTES
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -56,6 +57,8 @@ class BaseClient:
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         requests_per_second: float | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         self.config = ClientConfig.create(
             api_key=api_key,
@@ -63,6 +66,8 @@ class BaseClient:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._catalogue = CatalogueCache()
         #: Parsed request URLs per (path, api_root): httpx parses a string URL on every request.

@@ -13,6 +13,8 @@ from .._version import __version__
 from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import MissingAPIKeyError
+from .sse import DEFAULT_MAX_EVENT_BYTES, check_max_event_bytes
+from .streaming import check_stream_deadline
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientConfig", "TimeoutTypes", "resolve_timeout"]
 
@@ -67,6 +69,10 @@ class ClientConfig:
     timeout: httpx.Timeout
     retry: RetryPolicy
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Cap on one server-sent event, in bytes (docs/streams-and-limits.md).
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    #: Optional bound, in seconds, on a whole stream; ``timeout`` applies per read.
+    stream_deadline: float | None = None
 
     @classmethod
     def create(
@@ -77,6 +83,8 @@ class ClientConfig:
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> ClientConfig:
         """Resolve arguments against ``NANOGPT_API_KEY`` / ``NANOGPT_BASE_URL`` (no other vendor's variables)."""
         if max_retries < 0:
@@ -90,6 +98,8 @@ class ClientConfig:
             timeout=resolve_timeout(timeout),
             retry=RetryPolicy(max_retries=max_retries),
             default_headers=dict(default_headers or {}),
+            max_event_bytes=check_max_event_bytes(max_event_bytes),
+            stream_deadline=check_stream_deadline(stream_deadline),
         )
 
     def __repr__(self) -> str:
