@@ -510,8 +510,7 @@ def turn_from_response(response: ResponseObject) -> AssistantTurn:
         pricing=response.pricing,
         request_id=response.request_id,
     )
-    if response.usage is not None:
-        turn.set_usage(response.usage)
+    turn.set_usage(response.usage, response.pricing)  # counts from pricing when usage is absent
     reasoning: list[str] = []
     for item in response.output:
         if item.type == "reasoning":
@@ -579,11 +578,12 @@ class ResponsesAccumulator:
         turn.id = turn.id or response.id
         turn.model = response.model or turn.model
         turn.created = turn.created or response.created_at
-        if response.usage is not None:
-            out.usage = turn.set_usage(response.usage)
-        if response.pricing is not None:
-            out.pricing = response.pricing
-            turn.pricing = out.pricing
+        pricing = response.pricing
+        if response.usage is not None or pricing is not None:
+            out.usage = turn.set_usage(response.usage, pricing or turn.pricing)
+        if pricing is not None:
+            out.pricing = pricing
+            turn.pricing = pricing
 
     def add(self, event: ResponseStreamEvent) -> StreamDelta:
         """Merge one event and return what it added (raises on ``failed``/``error`` events)."""
