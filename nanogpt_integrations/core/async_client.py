@@ -302,8 +302,8 @@ class AsyncNanoGPTClient(BaseClient):
         return catalogue
 
     async def model_info(self, model: str) -> ModelInfo | None:
-        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
-        return (await self.catalogue()).get(model)
+        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown (warned once)."""
+        return (await self.catalogue()).check(model)
 
     # -- Responses API (reference §8) -----------------------------------------------------------
 

@@ -270,8 +270,8 @@ class NanoGPTClient(BaseClient):
         return catalogue
 
     def model_info(self, model: str) -> ModelInfo | None:
-        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
-        return self.catalogue().get(model)
+        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown (warned once)."""
+        return self.catalogue().check(model)
 
     # -- Responses API (reference §8) -----------------------------------------------------------
 

@@ -121,7 +121,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
     def _known_info(self, model: str) -> ModelInfo | None:
         """Catalogue facts already in memory (never fetched here: no I/O on construction or per call)."""
         catalogue = _profile.known_catalogue(self._catalogue_key())
-        return catalogue.get(model) if catalogue else None
+        return catalogue.check(model) if catalogue else None
 
     def _wire(
         self,
