@@ -24,6 +24,7 @@ from nanogpt_integrations.core import (
     AuthenticationError,
     BadRequestError,
     CacheConsistencyError,
+    ConflictError,
     InternalServerError,
     NanoGPTClient,
     NanoGPTError,
@@ -129,11 +130,11 @@ def test_429_retry_after_is_honoured(
 def test_429_exhausted_gives_rate_limit_error(
     call: Callable[..., Outcome], emulator: NanoGPTEmulator
 ) -> None:
-    emulator.inject(Fault.http_status(429, retry_after="0", code="daily_rpd_limit_exceeded"), times=5)
+    emulator.inject(Fault.http_status(429, retry_after="0.01", code="rate_limit_exceeded"), times=5)
     outcome = call("chat", max_retries=2)
-    assert isinstance(outcome.error, RateLimitError)
-    assert outcome.error.code == "daily_rpd_limit_exceeded"
-    assert outcome.error.retry_after == 0.0
+    assert type(outcome.error) is RateLimitError
+    assert outcome.error.code == "rate_limit_exceeded"
+    assert outcome.error.retry_after == 0.01
     assert chat_requests(emulator) == 3
 
 
@@ -157,7 +158,7 @@ def test_5xx_retried_up_to_max_retries_then_typed_error(
     assert chat_requests(emulator) == 3
 
 
-@pytest.mark.parametrize("status", [408, 409, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
 def test_transient_status_then_success(
     call: Callable[..., Outcome], emulator: NanoGPTEmulator, status: int
 ) -> None:
@@ -182,6 +183,7 @@ def test_max_retries_zero_means_one_request(call: Callable[..., Outcome], emulat
         (402, PaymentRequiredError),
         (403, PermissionDeniedError),
         (404, NotFoundError),
+        (409, ConflictError),
         (413, RequestTooLargeError),
     ],
 )
