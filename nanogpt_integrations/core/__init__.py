@@ -11,7 +11,7 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
-    from ._config import DEFAULT_TIMEOUT, ClientConfig
+    from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ClientConfig, check_header
     from ._constants import DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
@@ -39,18 +39,24 @@ if TYPE_CHECKING:  # pragma: no cover
         AuthenticationError,
         BadRequestError,
         CacheConsistencyError,
+        ConfigurationError,
         ConflictError,
+        DailyLimitError,
         InternalServerError,
         MissingAPIKeyError,
         NanoGPTError,
         NotFoundError,
         PaymentRequiredError,
         PermissionDeniedError,
+        PoolTimeoutError,
         RateLimitError,
         RequestTooLargeError,
+        ResponseTooLargeError,
         ServiceUnavailableError,
         StreamError,
+        UnexpectedResponseError,
         error_from_response,
+        error_in_body,
         parse_error_body,
     )
     from .lazy import LazyClients
@@ -118,6 +124,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
@@ -140,7 +147,9 @@ __all__ = [
     "ChatCompletionChunk",
     "ClientConfig",
     "Completion",
+    "ConfigurationError",
     "ConflictError",
+    "DailyLimitError",
     "EmbeddingResponse",
     "InternalServerError",
     "LazyClients",
@@ -156,6 +165,7 @@ __all__ = [
     "ParsedModelId",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PoolTimeoutError",
     "Pricing",
     "PromptCaching",
     "ProviderRouting",
@@ -169,6 +179,7 @@ __all__ = [
     "ResponseObject",
     "ResponseStreamEvent",
     "ResponseTimeoutError",
+    "ResponseTooLargeError",
     "ResponsesAccumulator",
     "ResponsesRequest",
     "RetryPolicy",
@@ -188,6 +199,7 @@ __all__ = [
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
+    "UnexpectedResponseError",
     "Usage",
     "WebSearchOptions",
     "WebSearchRequest",
@@ -198,8 +210,10 @@ __all__ = [
     "base_model",
     "build_model_id",
     "check_cache_markers",
+    "check_header",
     "count_cache_markers",
     "error_from_response",
+    "error_in_body",
     "is_tee_model",
     "iter_sse",
     "parse_error_body",
@@ -261,6 +275,14 @@ _EXPORTS: dict[str, str] = {
     "StreamError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
+    "ConfigurationError": ".errors",
+    "DailyLimitError": ".errors",
+    "PoolTimeoutError": ".errors",
+    "ResponseTooLargeError": ".errors",
+    "UnexpectedResponseError": ".errors",
+    "error_in_body": ".errors",
+    "DEFAULT_MAX_RESPONSE_BYTES": "._config",
+    "check_header": "._config",
     "LazyClients": ".lazy",
     "TalkToGPTResult": ".legacy",
     "parse_talk_to_gpt": ".legacy",

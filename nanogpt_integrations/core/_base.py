@@ -136,10 +136,10 @@ class BaseClient:
                 extensions=extensions,
             )
         except UnicodeEncodeError:
-            # httpx encodes header values as ASCII; the error would hold the value (maybe the key).
-            for name, value in hdrs.items():
-                check_header(name, value)
-            raise ConfigurationError("a request header is not ASCII (value not shown)") from None
+            pass  # httpx encodes header values as ASCII; this error holds the value (maybe the key)
+        for name, value in hdrs.items():  # outside the handler: the error above is not chained
+            check_header(name, value)
+        raise ConfigurationError("a request header is not ASCII (value not shown)")
 
     def _url(self, path: str, api_root: bool) -> httpx.URL | str:
         """The request URL, parsed once per route (a handful of routes; ids and absolute URLs
@@ -238,7 +238,10 @@ class BaseClient:
                 "(use them in a with block or iterate them to the end); not retried"
             )
         if isinstance(exc, httpx.LocalProtocolError):
-            # h11's message quotes the offending header value, which may be the API key: not shown.
+            # h11's message quotes the offending header value, which may be the API key: the
+            # httpx error (reachable as ``__context__``) loses that message and its own chain.
+            exc.args = ("invalid request (details not shown: they may hold a secret)",)
+            exc.__cause__ = exc.__context__ = None
             return ConfigurationError(
                 f"the request could not be sent ({where}): a header value is not valid HTTP (a line "
                 "break or control character, e.g. in api_key, default_headers or provider); not retried"
@@ -382,6 +385,9 @@ class BaseClient:
         try:
             parsed = model.model_validate_json(response.content)
         except ValidationError as exc:
+            found = error_in_body(response.status_code, BaseClient._loads(response), response.headers)
+            if found is not None:  # an error envelope that does not even fit the reply's type
+                raise found from None
             raise NanoGPTError(
                 f"NanoGPT returned a response this client cannot read: {exc.errors()[0]['msg']}",
                 status=response.status_code,
