@@ -155,20 +155,15 @@ class BaseClient:
 
     @staticmethod
     def _stream_payload(payload: Mapping[str, Any], include_usage: bool) -> dict[str, Any]:
-        body = dict(payload)
-        body["stream"] = True
-        if include_usage:
-            options = dict(body.get("stream_options") or {})
-            options.setdefault("include_usage", True)
-            body["stream_options"] = options
-        return body
+        from .request import stream_fields
+
+        return stream_fields(dict(payload), stream=True, include_usage=include_usage)
 
     @staticmethod
-    def _plain_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
-        body = dict(payload)
-        body.pop("stream", None)
-        body.pop("stream_options", None)
-        return body
+    def _plain_payload(payload: Mapping[str, Any], include_usage: bool = True) -> dict[str, Any]:
+        from .request import stream_fields
+
+        return stream_fields(dict(payload), stream=False, include_usage=include_usage)
 
     @staticmethod
     def _embedding_batches(texts: Sequence[str], batch_size: int) -> list[Sequence[str]]:

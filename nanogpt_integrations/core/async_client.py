@@ -209,7 +209,7 @@ class AsyncNanoGPTClient(BaseClient):
     ) -> Completion:
         """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
         response = await self.send(
-            "POST", "completions", json_body=self._plain_payload(payload), headers=headers
+            "POST", "completions", json_body=self._plain_payload(payload, False), headers=headers
         )
         return self._parse(response, Completion)
 

@@ -176,7 +176,9 @@ class NanoGPTClient(BaseClient):
         self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> Completion:
         """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
-        response = self.send("POST", "completions", json_body=self._plain_payload(payload), headers=headers)
+        response = self.send(
+            "POST", "completions", json_body=self._plain_payload(payload, False), headers=headers
+        )
         return self._parse(response, Completion)
 
     def stream_completions(

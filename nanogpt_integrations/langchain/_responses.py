@@ -23,18 +23,18 @@ from langchain_core.outputs import ChatGeneration, ChatResult, GenerationChunk
 from .._fast_models import ValidatedTemplate
 
 if TYPE_CHECKING:  # annotations only: the wire models load with the client, not on import
-    from ..core import AssistantTurn, Completion, Pricing, StreamDelta, TokenUsage, ToolCallResult
+    from ..core import AssistantTurn, Pricing, StreamDelta, TokenUsage, ToolCallResult
 
 __all__ = [
     "MODEL_PROVIDER",
     "chat_result",
     "chunk_from_delta",
-    "completion_result",
     "final_chunk",
     "message_from_turn",
     "parse_tool_call",
     "pricing_metadata",
     "response_metadata",
+    "text_result",
     "text_stream_end",
     "usage_metadata",
 ]
@@ -256,19 +256,10 @@ def _text_info(
     return info
 
 
-def completion_result(completion: Completion) -> tuple[str, dict[str, Any]]:
-    """A ``/completions`` response → (text, ``generation_info``)."""
-    choice = completion.choices[0] if completion.choices else None
-    usage = completion.usage.normalized() if completion.usage else None
-    info = _text_info(
-        completion.id,
-        completion.model,
-        choice.finish_reason if choice else None,
-        usage,
-        completion.x_nanogpt_pricing,
-        completion.request_id,
-    )
-    return (choice.text if choice else ""), info
+def text_result(turn: AssistantTurn) -> tuple[str, dict[str, Any]]:
+    """A ``/completions`` reply → (text, ``generation_info``)."""
+    info = _text_info(turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id)
+    return turn.content, info
 
 
 def text_stream_end(turn: AssistantTurn) -> GenerationChunk:

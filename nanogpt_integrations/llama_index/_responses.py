@@ -7,7 +7,7 @@ the counts either in ``raw.usage`` or, when the last chunk has none, in ``additi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -20,15 +20,20 @@ from llama_index.core.base.llms.types import (
 )
 
 from nanogpt_integrations._fast_models import plain_constructor
-from nanogpt_integrations.core import AssistantTurn, Pricing, StreamAccumulator, TokenUsage
-from nanogpt_integrations.core.types import ChatCompletionChunk, Completion
+from nanogpt_integrations.core import AssistantTurn, Pricing, TokenUsage
+
+if TYPE_CHECKING:
+    from nanogpt_integrations.core import TEEVerification
+    from nanogpt_integrations.core.calls import AsyncReplyStream, Reply, ReplyStream
 
 from ._tools import tool_call_blocks
 
 __all__ = [
     "ChatStreamState",
-    "CompletionStreamState",
+    "attach_tee",
     "chat_to_completion",
+    "reply_to_response",
+    "text_to_completion",
     "turn_to_message",
     "turn_to_response",
     "usage_kwargs",
@@ -88,6 +93,8 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
     kwargs: dict[str, Any] = {}
     if turn.tool_calls:
         kwargs["tool_calls"] = _wire_tool_calls(turn)
+    if turn.id and turn.id.startswith("resp_"):
+        kwargs["response_id"] = turn.id  # threads the next turn (use_previous_response_id)
     # model_construct: every value is built here from typed core objects, so validation would
     # only cost time on each stream chunk.
     return _chat_message(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
@@ -99,6 +106,8 @@ def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
         out["finish_reason"] = turn.finish_reason
     if turn.request_id:
         out["request_id"] = turn.request_id
+    if turn.id and turn.id.startswith("resp_"):
+        out["response_id"] = turn.id
     return out
 
 
@@ -117,53 +126,68 @@ def chat_to_completion(response: ChatResponse) -> CompletionResponse:
     )
 
 
+def attach_tee(
+    response: ChatResponse, verification: TEEVerification | None, raise_on_failure: bool
+) -> ChatResponse:
+    """Put a TEE verification (as a dict) in ``additional_kwargs["tee_verification"]``; raise
+    :class:`TEEVerificationError` for a ``failed`` result when asked to (``unavailable`` never raises)."""
+    if verification is None:
+        return response
+    from nanogpt_integrations.core import TEEVerificationError
+
+    response.additional_kwargs["tee_verification"] = verification.to_dict()
+    if raise_on_failure and verification.status == "failed":
+        raise TEEVerificationError(verification)
+    return response
+
+
+def reply_to_response(reply: Reply, raise_on_failure: bool = False) -> ChatResponse:
+    """A finished core reply (any route) → ``ChatResponse``."""
+    return attach_tee(turn_to_response(reply.turn, reply.raw), reply.verification, raise_on_failure)
+
+
 class ChatStreamState:
-    """Turns each chunk into the cumulative ``ChatResponse`` LlamaIndex expects (via the core accumulator)."""
+    """Turns each wire item of a core reply stream (chat chunks or Responses events) into the
+    cumulative ``ChatResponse`` LlamaIndex expects."""
 
-    def __init__(self, request_id: str | None) -> None:
-        self.accumulator = StreamAccumulator(request_id)
+    def __init__(self, replies: ReplyStream | AsyncReplyStream) -> None:
+        self.replies = replies
 
-    def step(self, chunk: ChatCompletionChunk) -> ChatResponse | None:
-        """The response to yield for ``chunk``, or None when it carried nothing (e.g. role only)."""
-        delta = self.accumulator.add(chunk)
+    def step(self, item: Any) -> ChatResponse | None:
+        """The response to yield for ``item``, or None when it carried nothing (e.g. role only)."""
+        replies = self.replies
+        delta = replies.add(item)
         if delta.is_empty:
             return None
-        turn = self.accumulator.result() if delta.finish_reason else self.accumulator.snapshot()
+        turn = replies.result() if delta.finish_reason else replies.accumulator.snapshot()
         kwargs = _response_kwargs(turn)
         if delta.reasoning:
             kwargs["thinking_delta"] = delta.reasoning
         return _chat_response(
             message=turn_to_message(turn),
             delta=delta.content,
-            raw=chunk,
+            raw=item,
             additional_kwargs=kwargs,
             logprobs=None,
         )
 
-
-class CompletionStreamState:
-    """Cumulative ``CompletionResponse`` s for the legacy ``/completions`` stream (core accumulator)."""
-
-    def __init__(self) -> None:
-        self.accumulator = StreamAccumulator()
-
-    def step(self, chunk: Completion) -> CompletionResponse | None:
-        delta = self.accumulator.add_completion(chunk)
+    def text_step(self, item: Any) -> CompletionResponse | None:
+        """The same for the legacy ``/completions`` stream."""
+        delta = self.replies.add(item)
         if not (delta.content or delta.usage or delta.pricing):
             return None
-        turn = self.accumulator.snapshot()
+        turn = self.replies.accumulator.snapshot()
         return CompletionResponse(
             text=turn.content,
             delta=delta.content,
-            raw=chunk,
+            raw=item,
             additional_kwargs=usage_kwargs(turn.usage, turn.pricing),
         )
 
 
-def completion_to_response(completion: Completion) -> CompletionResponse:
+def text_to_completion(reply: Reply) -> CompletionResponse:
     """A non-streamed ``/completions`` reply → ``CompletionResponse``."""
-    text = completion.choices[0].text if completion.choices else ""
-    usage = completion.usage.normalized() if completion.usage is not None else None
+    turn = reply.turn
     return CompletionResponse(
-        text=text, raw=completion, additional_kwargs=usage_kwargs(usage, completion.x_nanogpt_pricing)
+        text=turn.content, raw=reply.raw, additional_kwargs=usage_kwargs(turn.usage, turn.pricing)
     )

@@ -127,7 +127,9 @@ def test_chat_non_stream_wire_and_result(run: Callable[..., Any], emulator: Nano
     assert request.headers["accept"] == "application/json"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["user-agent"].startswith("nanogpt-integrations/")
-    assert request.body == PAYLOAD, "stream flags are removed from a non-streaming call"
+    assert request.body == {**PAYLOAD, "include_usage": True}, (
+        "stream flags are removed from a non-streaming call, and usage is asked for"
+    )
     turn = turn_from_completion(completion)
     assert turn.content == "Hello! You said: hi"
     assert turn.finish_reason == "stop"

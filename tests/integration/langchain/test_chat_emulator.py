@@ -109,7 +109,11 @@ def test_stop_and_per_call_model(emulator: NanoGPTEmulator) -> None:
 
 def test_plain_invoke_sends_no_stream_fields_and_no_nulls(emulator: NanoGPTEmulator) -> None:
     chat(emulator).invoke("Hello")
-    assert sent(emulator) == {"model": CLAUDE, "messages": [{"role": "user", "content": "Hello"}]}
+    assert sent(emulator) == {
+        "model": CLAUDE,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "include_usage": True,  # api-reference/endpoint/chat-completion.mdx: usage only when asked
+    }
 
 
 # -- cache_control placement ------------------------------------------------------------------------
@@ -175,11 +179,14 @@ def test_markers_dropped_for_implicit_cache_model(
     assert sent(emulator)["messages"][0]["content"][0]["cache_control"] == CC
 
 
-def test_too_many_breakpoints_fail_before_sending(emulator: NanoGPTEmulator) -> None:
+def test_too_many_breakpoints_keep_the_newest_four(emulator: NanoGPTEmulator) -> None:
+    """prompt-caching.mdx: past 4 breakpoints "the oldest are pruned automatically"; so do we."""
     content = [{"type": "text", "text": str(i), "cache_control": CC} for i in range(5)]
-    with pytest.raises(ValueError, match="at most 4"):
-        chat(emulator).invoke([HumanMessage(content)])
-    assert emulator.requests == []
+    message = HumanMessage(content)
+    chat(emulator).invoke([message])
+    parts = sent(emulator)["messages"][0]["content"]
+    assert ["cache_control" in p for p in parts] == [False, True, True, True, True]
+    assert all("cache_control" in p for p in message.content)  # the caller's message is untouched
 
 
 # -- what comes back, in every calling style --------------------------------------------------------

@@ -113,7 +113,7 @@ def test_caller_payload_is_never_mutated() -> None:
     client.chat(PAYLOAD)
     list(client.stream_chat(PAYLOAD))
     assert original == PAYLOAD
-    assert seen[0] == {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    assert seen[0] == {"model": "m", "messages": [{"role": "user", "content": "hi"}], "include_usage": True}
     assert seen[1]["stream"] is True
     assert seen[1]["stream_options"] == {"include_usage": False}, "an explicit caller choice is kept"
 
