@@ -332,6 +332,11 @@ def _typed_error(
             err.retry_after = (err.reset_at - now).total_seconds()
         else:
             err.reset_at = now + dt.timedelta(seconds=err.retry_after)
+        err.message += (
+            f" (per-key daily cap: resets at {err.reset_at:%Y-%m-%d %H:%M:%S} UTC, in "
+            f"{err.retry_after:.0f}s; not retried)"
+        )
+        err.args = (err.message,)
     return err
 
 
