@@ -9,6 +9,7 @@ import datetime as dt
 import gzip
 import json
 import logging
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -183,6 +184,23 @@ def test_daily_limit_without_retry_after_resets_at_midnight_utc() -> None:
 
 def test_a_plain_429_is_not_a_daily_limit() -> None:
     assert type(error_from_response(429, b'{"error": {"code": "rate_limit_exceeded"}}')) is RateLimitError
+
+
+def test_new_errors_keep_their_attributes_when_pickled() -> None:
+    daily = error_from_response(
+        429, b'{"error": {"code": "daily_rpd_limit_exceeded"}}', {"retry-after": "60"}
+    )
+    back = pickle.loads(pickle.dumps(daily))
+    assert type(back) is DailyLimitError
+    assert (back.reset_at, back.retry_after, back.code, str(back)) == (
+        daily.reset_at,
+        60.0,
+        "daily_rpd_limit_exceeded",
+        str(daily),
+    )
+    big = ResponseTooLargeError("too big", status=200)
+    big.limit = 10
+    assert pickle.loads(pickle.dumps(big)).limit == 10
 
 
 def test_status_errors_carry_retry_after() -> None:
@@ -365,10 +383,13 @@ def test_stream_answered_without_sse(run: Callable[..., Any], ctype: str, body: 
     assert calls == 1
 
 
-def test_stream_with_an_sse_content_type_and_parameters_is_read(run: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("ctype", ["text/event-stream; charset=utf-8", "text/plain", None])
+def test_stream_with_an_sse_or_unknown_content_type_is_read(
+    run: Callable[..., Any], ctype: str | None
+) -> None:
     sse = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'
-    ctype = "text/event-stream; charset=utf-8"
-    chunks, _, _ = run(lambda r: httpx.Response(200, content=sse, headers={"content-type": ctype}), "stream")
+    headers = {"content-type": ctype} if ctype else {}
+    chunks, _, _ = run(lambda r: httpx.Response(200, content=sse, headers=headers), "stream")
     assert [c.choices[0].delta.content for c in chunks] == ["hi"]
 
 
