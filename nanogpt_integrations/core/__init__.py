@@ -12,7 +12,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
     from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ClientConfig, check_header
-    from ._constants import DEFAULT_BASE_URL
+    from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
         AssistantTurn,
@@ -23,6 +23,16 @@ if TYPE_CHECKING:  # pragma: no cover
         turn_from_completion,
     )
     from .async_client import AsyncNanoGPTClient
+    from .batch import (
+        AsyncBatchClient,
+        AsyncBatchJob,
+        BatchClient,
+        BatchJob,
+        BatchJobHandle,
+        BatchRequest,
+        BatchResult,
+        BatchValidationError,
+    )
     from .caching import MAX_CACHE_BREAKPOINTS, apply_cache_policy, count_cache_markers, strip_cache_markers
     from .calls import AsyncReplyStream, Reply, ReplyStream, acomplete, complete
     from .catalogue import (
@@ -82,6 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestParts,
         WebSearchOptions,
     )
+    from .rate_limit import RECOMMENDED_REQUESTS_PER_SECOND, TokenBucket
     from .request import (
         CallMode,
         ChatRequest,
@@ -133,6 +144,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __all__ = [
+    "API_HOST_BASE_URL",
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -140,6 +152,7 @@ __all__ = [
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
     "REASONING_EFFORTS",
+    "RECOMMENDED_REQUESTS_PER_SECOND",
     "RETRYABLE_STATUSES",
     "ROUTING_ALIASES",
     "SEARCH_PROVIDERS",
@@ -148,12 +161,20 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AssistantTurn",
+    "AsyncBatchClient",
+    "AsyncBatchJob",
     "AsyncNanoGPTClient",
     "AsyncReplyStream",
     "AsyncResponseEventStream",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "BatchClient",
+    "BatchJob",
+    "BatchJobHandle",
+    "BatchRequest",
+    "BatchResult",
+    "BatchValidationError",
     "CacheConsistencyError",
     "CallMode",
     "ChatCompletion",
@@ -213,6 +234,7 @@ __all__ = [
     "TEEVerification",
     "TEEVerificationError",
     "TalkToGPTResult",
+    "TokenBucket",
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
@@ -258,6 +280,17 @@ __all__ = [
 _EXPORTS: dict[str, str] = {
     "MAX_EMBEDDING_BATCH": "._base",
     "DEFAULT_BASE_URL": "._constants",
+    "API_HOST_BASE_URL": "._constants",
+    "AsyncBatchClient": ".batch",
+    "AsyncBatchJob": ".batch",
+    "BatchClient": ".batch",
+    "BatchJob": ".batch",
+    "BatchJobHandle": ".batch",
+    "BatchRequest": ".batch",
+    "BatchResult": ".batch",
+    "BatchValidationError": ".batch",
+    "RECOMMENDED_REQUESTS_PER_SECOND": ".rate_limit",
+    "TokenBucket": ".rate_limit",
     "DEFAULT_TIMEOUT": "._config",
     "ClientConfig": "._config",
     "RETRYABLE_STATUSES": "._retry",
@@ -299,6 +332,7 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": ".errors",
     "BadRequestError": ".errors",
     "CacheConsistencyError": ".errors",
+    "ConfigurationError": ".errors",
     "ConflictError": ".errors",
     "InternalServerError": ".errors",
     "MissingAPIKeyError": ".errors",
@@ -312,7 +346,6 @@ _EXPORTS: dict[str, str] = {
     "StreamError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
-    "ConfigurationError": ".errors",
     "DailyLimitError": ".errors",
     "PoolTimeoutError": ".errors",
     "ResponseTooLargeError": ".errors",

@@ -27,6 +27,7 @@ from .errors import (
     error_from_response,
     error_in_body,
 )
+from .rate_limit import TokenBucket, check_rate, shared_bucket
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -71,6 +72,7 @@ class BaseClient:
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        requests_per_second: float | None = None,
     ) -> None:
         self.config = ClientConfig.create(
             api_key=api_key,
@@ -86,6 +88,12 @@ class BaseClient:
         #: Whether the pooled httpx client carries ``config.client_headers()`` (one we created).
         self._headers_on_client = False
         self._tee_root: str | None = None  # the TEE route prefix that answered last (reference §13)
+        #: Client-side rate limit, one token per HTTP attempt, shared per key and host (rate_limit.py).
+        self._limiter: TokenBucket | None = None
+        rate = check_rate(requests_per_second)
+        if rate is not None:
+            key = self.config.api_key.get_secret_value() if self.config.api_key else None
+            self._limiter = shared_bucket(key, self.config.base_url, rate)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
@@ -113,7 +121,10 @@ class BaseClient:
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
+        """One request; ``files`` (httpx's multipart form: ``{"field": (filename, fileobj, type)}``,
+        ``(None, "text")`` for a plain field) streams a file upload and sets its own Content-Type."""
         hdrs = self.config.headers(
             headers, stream=stream, auth=auth, client_level=not self._headers_on_client
         )
@@ -131,6 +142,7 @@ class BaseClient:
                 method,
                 self._url(path, api_root),
                 content=content,
+                files=files,
                 params=params,
                 headers=hdrs,
                 extensions=extensions,
@@ -216,16 +228,21 @@ class BaseClient:
     # -- response handling ---------------------------------------------------------------------
 
     @staticmethod
-    def _where(request: httpx.Request) -> str:
-        """``METHOD scheme://host:port/path`` of a request (no query string, no user info)."""
+    def _where(exc: httpx.HTTPError, request: httpx.Request | None) -> str:
+        """``METHOD scheme://host:port/path`` of the failed request (no query string, no user info)."""
+        if request is None:
+            try:
+                request = exc.request
+            except RuntimeError:  # an httpx error raised without a request
+                return "NanoGPT"
         url = request.url
         return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
 
-    def _transport_error(self, exc: httpx.HTTPError, request: httpx.Request) -> NanoGPTError:
+    def _transport_error(self, exc: httpx.HTTPError, request: httpx.Request | None = None) -> NanoGPTError:
         """The typed error for a failure before or while reading a response: short, naming the URL
         and what to do. Raised ``from None`` by callers: the httpx chain (an 80-line traceback of
         httpcore internals) is not printed, and stays reachable as ``__context__`` for debugging."""
-        where = self._where(request)
+        where = self._where(exc, request)
         if isinstance(exc, httpx.PoolTimeout):
             return PoolTimeoutError(
                 f"no free connection in this client's pool within the timeout ({where}): every "
@@ -253,8 +270,8 @@ class BaseClient:
             return APITimeoutError(f"request to NanoGPT timed out ({where}): {type(exc).__name__}")
         detail = str(exc) or type(exc).__name__
         if isinstance(exc, httpx.ConnectError):
-            return APIConnectionError(f"could not connect to NanoGPT ({where}: {detail}); {hint}")
-        return APIConnectionError(f"the connection to NanoGPT failed ({where}): {detail}")
+            return APIConnectionError(f"could not reach NanoGPT ({where}: {detail}); {hint}")
+        return APIConnectionError(f"could not reach NanoGPT ({where}): {detail}")
 
     def _delay_after_exception(self, exc: httpx.HTTPError, attempt: int, request: httpx.Request) -> float:
         """Seconds to wait before retrying a transport failure; raises the typed error when it is
@@ -339,10 +356,15 @@ class BaseClient:
 
     @staticmethod
     def _not_an_event_stream(response: httpx.Response) -> bool:
-        """A 2xx answer to a stream request that is JSON or HTML, not SSE (the stream decoder
-        would only report that the connection closed early). Other or missing types are read."""
+        """A 2xx answer to an SSE request (``Accept: text/event-stream``) that is JSON or HTML (the
+        stream decoder would only report that the connection closed early). Other or missing types
+        are read as SSE; other streamed downloads (batch files, JSONL) are not concerned."""
         ctype = response.headers.get("content-type")
-        return ctype is not None and ("json" in ctype or "html" in ctype)
+        return (
+            ctype is not None
+            and ("json" in ctype or "html" in ctype)
+            and "event-stream" in response.request.headers.get("accept", "")
+        )
 
     @staticmethod
     def _loads(response: httpx.Response) -> Any:
@@ -424,11 +446,14 @@ class BaseClient:
 
     # -- Responses API and TEE helpers ----------------------------------------------------------
 
-    @staticmethod
-    def _response_path(response_id: str) -> str:
+    def _api_host(self, path: str) -> str:
+        """Absolute URL of a Responses or Batch API route on ``config.api_host_url``."""
+        return f"{self.config.api_host_url}/{path}"
+
+    def _response_path(self, response_id: str) -> str:
         if not response_id:
             raise ValueError("response_id must be a non-empty string")
-        return f"responses/{quote(response_id, safe='')}"
+        return self._api_host(f"responses/{quote(response_id, safe='')}")
 
     @staticmethod
     def _check_wait(timeout: float, poll_interval: float) -> None:

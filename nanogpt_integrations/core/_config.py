@@ -6,13 +6,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
 
 from .._version import __version__
-from ._constants import DEFAULT_BASE_URL
+from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import ConfigurationError, MissingAPIKeyError
 
@@ -40,7 +39,6 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: tabs only between visible characters (no CR/LF, no control or non-ASCII characters).
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
-_URL_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def check_header(name: str, value: str, *, setting: str | None = None) -> None:
@@ -97,17 +95,14 @@ def _secret(api_key: str | SecretStr | None) -> SecretStr | None:
     return api_key if isinstance(api_key, SecretStr) and key == raw else SecretStr(key)
 
 
-def _check_base_url(url: str) -> None:
-    """A base URL httpx can send to (checked with ``urlsplit``: parsing with httpx costs 10x)."""
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"base_url must start with http:// or https://; got {url!r}")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError as exc:
-        raise ConfigurationError(f"base_url is not a valid URL ({exc}); got {url!r}") from None
-    if not parts.hostname or _URL_BAD_CHARS.search(url):
-        raise ConfigurationError(f"base_url has no host, or spaces or control characters; got {url!r}")
+def _api_root_of(url: str) -> str:
+    marker = url.rfind("/api/")
+    if marker >= 0:
+        return url[: marker + len("/api")]
+    for suffix in ("/v1legacy", "/v1thinking", "/v1"):
+        if url.endswith(suffix):
+            return url[: -len(suffix)]
+    return url
 
 
 @dataclass(frozen=True, repr=False)
@@ -145,7 +140,9 @@ class ClientConfig:
         ):
             raise ValueError(f"max_response_bytes must be a positive int; got {max_response_bytes!r}")
         url = (base_url or os.environ.get("NANOGPT_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
-        _check_base_url(url)
+        from .arguments import check_base_url  # the one base-URL check (adapters use it too)
+
+        check_base_url(url)
         headers = dict(default_headers or {})
         for name, value in headers.items():
             check_header(name, value, setting=f"default_headers[{name!r}]")
@@ -170,14 +167,24 @@ class ClientConfig:
 
         ``https://nano-gpt.com/api/v1`` and ``.../api/subscription/v1`` both give ``https://nano-gpt.com/api``.
         """
-        url = self.base_url
-        marker = url.rfind("/api/")
-        if marker >= 0:
-            return url[: marker + len("/api")]
-        for suffix in ("/v1legacy", "/v1thinking", "/v1"):
-            if url.endswith(suffix):
-                return url[: -len(suffix)]
-        return url
+        return _api_root_of(self.base_url)
+
+    @property
+    def api_host_url(self) -> str:
+        """The base URL of Responses and Batch API calls: the one place that decides it.
+
+        With the default base URL this is ``https://api.nano-gpt.com/api/v1``, the dedicated API host
+        that ``api-reference/endpoint/responses.mdx`` recommends for Responses clients and
+        ``api-reference/endpoint/batches.mdx`` for batch operations and uploads; any other base URL
+        (argument or ``NANOGPT_BASE_URL``) is the user's choice and wins.
+        """
+        return API_HOST_BASE_URL if self.base_url == DEFAULT_BASE_URL else self.base_url
+
+    @property
+    def beta_url(self) -> str:
+        """The ``/api/beta`` root of the inline Batch API, derived from :attr:`api_host_url`
+        (``https://api.nano-gpt.com/api/beta`` by default, ``api-reference/endpoint/batches.mdx``)."""
+        return f"{_api_root_of(self.api_host_url)}/beta"
 
     def url(self, path: str, *, api_root: bool = False) -> str:
         return f"{self.api_root if api_root else self.base_url}/{path.lstrip('/')}"

@@ -58,6 +58,7 @@ class AsyncNanoGPTClient(BaseClient):
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        requests_per_second: float | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -67,6 +68,7 @@ class AsyncNanoGPTClient(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
+            requests_per_second=requests_per_second,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -108,6 +110,7 @@ class AsyncNanoGPTClient(BaseClient):
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
         http = self._http
@@ -122,9 +125,12 @@ class AsyncNanoGPTClient(BaseClient):
             api_root=api_root,
             auth=auth,
             timeout=timeout,
+            files=files,
         )
         attempt = 0
         while True:
+            if self._limiter is not None:  # client-side rate limit: one token per attempt
+                await self._limiter.aacquire()
             try:
                 response = await http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -302,7 +308,7 @@ class AsyncNanoGPTClient(BaseClient):
         from .responses import ResponseObject, ResponsesRequest
 
         body = ResponsesRequest.of(request).to_wire()
-        response = await self.send("POST", "responses", json_body=body, headers=headers)
+        response = await self.send("POST", self._api_host("responses"), json_body=body, headers=headers)
         return self._parse(response, ResponseObject)
 
     async def responses_stream(
@@ -312,7 +318,9 @@ class AsyncNanoGPTClient(BaseClient):
         from .responses import AsyncResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
-        response = await self.send("POST", "responses", json_body=body, headers=headers, stream=True)
+        response = await self.send(
+            "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
+        )
         return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent))
 
     async def responses_get(

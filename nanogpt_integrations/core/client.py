@@ -52,6 +52,7 @@ class NanoGPTClient(BaseClient):
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        requests_per_second: float | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -61,6 +62,7 @@ class NanoGPTClient(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
+            requests_per_second=requests_per_second,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -84,6 +86,7 @@ class NanoGPTClient(BaseClient):
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
         request = self._build(
@@ -97,9 +100,12 @@ class NanoGPTClient(BaseClient):
             api_root=api_root,
             auth=auth,
             timeout=timeout,
+            files=files,
         )
         attempt = 0
         while True:
+            if self._limiter is not None:  # client-side rate limit: one token per attempt
+                self._limiter.acquire()
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -270,7 +276,9 @@ class NanoGPTClient(BaseClient):
         from .responses import ResponseObject, ResponsesRequest
 
         body = ResponsesRequest.of(request).to_wire()
-        return self._parse(self.send("POST", "responses", json_body=body, headers=headers), ResponseObject)
+        return self._parse(
+            self.send("POST", self._api_host("responses"), json_body=body, headers=headers), ResponseObject
+        )
 
     def responses_stream(
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
@@ -279,7 +287,9 @@ class NanoGPTClient(BaseClient):
         from .responses import ResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
-        response = self.send("POST", "responses", json_body=body, headers=headers, stream=True)
+        response = self.send(
+            "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
+        )
         return ResponseEventStream(Stream(response, ResponseStreamEvent))
 
     def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:

@@ -99,6 +99,12 @@ class MissingAPIKeyError(NanoGPTError, ValueError):
     """No API key was given and ``NANOGPT_API_KEY`` is not set; raised before any request."""
 
 
+class ConfigurationError(NanoGPTError, ValueError):
+    """A setting that cannot work, found before any request: names the parameter and what is
+    allowed, never the value of a secret. Also an API key or header value HTTP cannot carry
+    (see ``check_header``); never retried."""
+
+
 class APIConnectionError(NanoGPTError):
     """The request never got an HTTP response (DNS, refused, reset, TLS)."""
 
@@ -166,14 +172,6 @@ class CacheConsistencyError(ServiceUnavailableError):
 
 
 # -- transport hardening: configuration, pool, size, daily caps, unexpected answers ---------------
-
-
-class ConfigurationError(NanoGPTError, ValueError):
-    """A setting cannot be used (e.g. an API key or header value that is not a valid HTTP header).
-
-    Raised when the client is built or before a request is sent; never retried. The message names
-    the setting, never its value (it may be a key).
-    """
 
 
 class PoolTimeoutError(APITimeoutError):

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
+from .arguments import sort_arguments
 from .memo import StrictMemo
 from .options import NanoGPTOptions, PromptCaching, ProviderRouting, ReasoningOptions, WebSearchOptions
 from .request import MODE_NAMES, CallMode, ChatRequest, check_mode
@@ -44,6 +45,21 @@ _PLAIN = CallMode()
 _mode_values = operator.attrgetter(
     "use_responses_api", "use_previous_response_id", "verify_tee", "tee_raise_on_failure"
 )
+
+
+def _known_names(cls: type[BaseModel]) -> set[str]:
+    """Every name a constructor of ``cls`` accepts: field names and their aliases."""
+    names: set[str] = set()
+    for name, info in cls.model_fields.items():
+        names.add(name)
+        if info.alias:
+            names.add(info.alias)
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+    return names
 
 
 class NanoGPTFields(BaseModel):
@@ -110,6 +126,17 @@ class NanoGPTFields(BaseModel):
     """Raise ``TEEVerificationError`` when a TEE verification fails (``unavailable`` never raises)."""
 
     _options_memo: StrictMemo[NanoGPTOptions] = PrivateAttr(default_factory=StrictMemo)
+    #: Where unknown constructor arguments go (request body fields): set by each adapter class.
+    _extra_field: ClassVar[str] = "model_kwargs"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sort_arguments(cls, data: Any) -> Any:
+        """Typos are errors, other unknown names body fields, OpenAI-style names ours
+        (:func:`~.arguments.sort_arguments`)."""
+        if not isinstance(data, dict):
+            return data
+        return sort_arguments(data, owner=cls.__name__, known=_known_names(cls), extra_field=cls._extra_field)
 
     @model_validator(mode="after")
     def _validate_nanogpt(self) -> Self:

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from .._fast_models import private
+from ..core.arguments import check_base_url, configuration_error
 from ..core.fields import NanoGPTFields
 from ..core.lazy import LazyClients
 
@@ -47,6 +48,27 @@ class NanoGPTSettings(NanoGPTFields):
     """Extra body fields merged into every request (NanoGPT option names here are options)."""
 
     _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
+
+    def __init__(self, **data: Any) -> None:
+        """Bad settings raise one :class:`~nanogpt_integrations.core.ConfigurationError` (a
+        ``ValueError``) naming each parameter and what it allows, as ``NanoGPTLLM`` does."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise configuration_error(type(self).__name__, exc) from None
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        return check_base_url(value)
+
+    @field_validator("timeout")
+    @classmethod
+    def _check_timeout(cls, value: float | tuple[float, float] | None) -> float | tuple[float, float] | None:
+        seconds = value if isinstance(value, tuple) else (value,)
+        if any(s is not None and not s > 0 for s in seconds):
+            raise ValueError("timeout must be a positive number of seconds, or (connect, read) seconds")
+        return value
 
     def _extra_fields(self) -> Mapping[str, Any]:
         return self.model_kwargs

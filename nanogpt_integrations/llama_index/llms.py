@@ -29,10 +29,11 @@ from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import ConfigDict, SecretStr
+from pydantic import ConfigDict, SecretStr, ValidationError, field_validator
 
 from nanogpt_integrations._fast_models import private
 from nanogpt_integrations.core import DEFAULT_BASE_URL, ModelInfo, NanoGPTError
+from nanogpt_integrations.core.arguments import check_base_url, configuration_error
 from nanogpt_integrations.core.calls import AsyncReplyStream, ReplyStream, acomplete, complete
 from nanogpt_integrations.core.fields import NanoGPTFields
 from nanogpt_integrations.core.lazy import LazyClients
@@ -103,6 +104,7 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
     )
     default_headers: dict[str, str] | None = Field(default=None, description="Headers on every request.")
 
+    _extra_field = "additional_kwargs"
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
     #: Catalogue entries per (base URL, model id): a reassigned ``model`` gets its own.
@@ -118,7 +120,10 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
         **kwargs: Any,
     ) -> None:
         base = api_base or base_url or os.environ.get("NANOGPT_BASE_URL") or DEFAULT_BASE_URL
-        super().__init__(model=model, api_base=base, **kwargs)
+        try:
+            super().__init__(model=model, api_base=base, **kwargs)
+        except ValidationError as exc:
+            raise configuration_error(type(self).__name__, exc) from None
         if api_key is None:
             env = os.environ.get("NANOGPT_API_KEY")
             api_key = env or None
@@ -127,6 +132,11 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
     @classmethod
     def class_name(cls) -> str:
         return "NanoGPT_LLM"
+
+    @field_validator("api_base")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        return check_base_url(value, field="api_base") or value
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling re-runs ``__init__`` from the public fields; keep the key it cannot see."""

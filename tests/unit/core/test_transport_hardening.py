@@ -321,7 +321,7 @@ def test_connection_errors_are_short_and_keep_the_httpx_error(run: Callable[...,
     result, sleeps, calls = run(handler)
     assert type(result) is APIConnectionError
     assert result.message == (
-        "could not connect to NanoGPT (POST http://mock/api/v1/chat/completions: [Errno 111] "
+        "could not reach NanoGPT (POST http://mock/api/v1/chat/completions: [Errno 111] "
         "Connection refused); check base_url / NANOGPT_BASE_URL and your network connection"
     )
     assert (calls, len(sleeps)) == (3, 2), "connection failures are still retried"
@@ -409,3 +409,18 @@ def test_404_hints_at_the_base_url(run: Callable[..., Any], base_url: str, hinte
     )
     assert type(result) is NotFoundError and calls == 1
     assert ("does not end in /api/v1" in result.message) is hinted
+
+
+def test_a_streamed_download_that_is_not_sse_is_not_judged_as_one() -> None:
+    """Only SSE requests (``Accept: text/event-stream``) check the content type: a batch file
+    download streams JSONL with ``Accept: */*``."""
+    body = b'{"custom_id": "a"}\n{"custom_id": "b"}\n'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/jsonl"})
+
+    client = NanoGPTClient(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    response = client.send("GET", "files/f/content", stream=True, headers={"Accept": "*/*"})
+    assert response.read() == body
+    with pytest.raises(UnexpectedResponseError, match="application/jsonl"):
+        client.send("GET", "files/f/content", stream=True)
