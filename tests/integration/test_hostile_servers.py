@@ -35,6 +35,7 @@ from nanogpt_integrations.core import (
     PoolTimeoutError,
     RateLimitError,
     ResponseTooLargeError,
+    ServiceUnavailableError,
     UnexpectedResponseError,
 )
 from nanogpt_integrations.langchain import ChatNanoGPT, NanoGPTWebSearchTool
@@ -330,6 +331,17 @@ def test_gzip_bomb_stops_at_max_response_bytes(
         call(server.base_url, max_response_bytes=1024 * 1024)
     assert (info.value.status, info.value.limit) == (status, 1024 * 1024)
     assert len(server.requests) == 1, "an oversized body is not fetched again"
+
+
+def test_an_error_body_cut_short_still_gives_the_status_error(serve: Callable[..., RawServer]) -> None:
+    # Content-Length promises 1000 bytes, 26 arrive, then the connection closes: the status decides.
+    cut = http(503, b'{"error": {"message": "bu', {"Content-Length": "1000", "X-Request-ID": "req_cut"})
+    server = serve(cut)
+    with pytest.raises(ServiceUnavailableError) as info:
+        core_chat(server.base_url, max_retries=0)
+    assert (info.value.status, info.value.request_id) == (503, "req_cut")
+    with pytest.raises(ServiceUnavailableError):
+        core_achat(server.base_url, max_retries=0)
 
 
 def test_a_body_under_the_cap_is_read_whole(serve: Callable[..., RawServer]) -> None:
