@@ -349,7 +349,7 @@ class BaseClient:
                 "event stream (text/event-stream): check base_url / NANOGPT_BASE_URL"
             )
         err = UnexpectedResponseError(
-            message, status=status, request_id=response.headers.get("x-request-id"), body=response.text[:2000]
+            message, status=status, request_id=response.headers.get("x-request-id"), body=_snippet(response)
         )
         err.content_type = ctype
         return err
@@ -393,7 +393,7 @@ class BaseClient:
                 "there is no reply to return",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
-                body=response.text[:2000],
+                body=_snippet(response),
             )
         return None
 
@@ -409,7 +409,7 @@ class BaseClient:
                 f"NanoGPT returned a response this client cannot read: {exc.errors()[0]['msg']}",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
-                body=response.text[:2000],
+                body=_snippet(response),
             ) from None
         fields = parsed.__dict__
         if (
@@ -436,7 +436,7 @@ class BaseClient:
                 "NanoGPT returned a body that is not JSON",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
-                body=response.text[:2000],
+                body=_snippet(response),
             ) from None
         if isinstance(body, dict) and "error" in body and "data" not in body:
             found = error_in_body(response.status_code, body, response.headers)
@@ -485,6 +485,11 @@ class BaseClient:
 
 #: Transport failures never retried (see ``BaseClient._delay_after_exception``).
 _NEVER_RETRIED = (httpx.ReadTimeout, httpx.PoolTimeout, httpx.LocalProtocolError)
+
+
+def _snippet(response: httpx.Response) -> str:
+    """The start of a body for an error's ``body`` (without decoding all of a large one)."""
+    return response.content[:2000].decode("utf-8", "replace")
 
 
 def _add_note(err: NanoGPTError, note: str) -> None:

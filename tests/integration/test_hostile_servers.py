@@ -25,6 +25,7 @@ import pytest
 from llama_index.core.llms import ChatMessage
 
 from nanogpt_integrations.core import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     APIConnectionError,
     AsyncNanoGPTClient,
     ConfigurationError,
@@ -331,6 +332,15 @@ def test_gzip_bomb_stops_at_max_response_bytes(
         call(server.base_url, max_response_bytes=1024 * 1024)
     assert (info.value.status, info.value.limit) == (status, 1024 * 1024)
     assert len(server.requests) == 1, "an oversized body is not fetched again"
+
+
+@pytest.mark.parametrize("caller", ["langchain", "llama_index"])
+def test_the_default_cap_holds_through_the_adapters(serve: Callable[..., RawServer], caller: str) -> None:
+    server = serve(http(200, gzip_bomb(80), {"Content-Encoding": "gzip"}))  # 80 KiB -> 80 MiB
+    with pytest.raises(ResponseTooLargeError) as info:
+        CHAT_CALLERS[caller](server.base_url)
+    assert info.value.limit == DEFAULT_MAX_RESPONSE_BYTES
+    assert len(server.requests) == 1
 
 
 def test_an_error_body_cut_short_still_gives_the_status_error(serve: Callable[..., RawServer]) -> None:
