@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ConfigurationError,
         ConflictError,
         DailyLimitError,
+        EventTooLargeError,
         InternalServerError,
         MissingAPIKeyError,
         NanoGPTError,
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestTooLargeError,
         ResponseTooLargeError,
         ServiceUnavailableError,
+        StreamDeadlineError,
         StreamError,
         UnexpectedResponseError,
         error_from_response,
@@ -114,7 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover
         responses_body_from_chat,
         turn_from_response,
     )
-    from .sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
+    from .sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
     from .streaming import AsyncStream, Stream
     from .tee import (
         RawExchange,
@@ -147,6 +149,7 @@ __all__ = [
     "API_HOST_BASE_URL",
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
@@ -186,6 +189,7 @@ __all__ = [
     "ConflictError",
     "DailyLimitError",
     "EmbeddingResponse",
+    "EventTooLargeError",
     "InternalServerError",
     "LazyClients",
     "MissingAPIKeyError",
@@ -227,6 +231,7 @@ __all__ = [
     "SourcedAnswer",
     "Stream",
     "StreamAccumulator",
+    "StreamDeadlineError",
     "StreamDelta",
     "StreamError",
     "TEEAttestation",
@@ -344,6 +349,8 @@ _EXPORTS: dict[str, str] = {
     "RequestTooLargeError": ".errors",
     "ServiceUnavailableError": ".errors",
     "StreamError": ".errors",
+    "EventTooLargeError": ".errors",
+    "StreamDeadlineError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
     "DailyLimitError": ".errors",
@@ -381,6 +388,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseTimeoutError": ".responses",
     "responses_body_from_chat": ".responses",
     "turn_from_response": ".responses",
+    "DEFAULT_MAX_EVENT_BYTES": ".sse",
     "ServerSentEvent": ".sse",
     "SSEDecoder": ".sse",
     "aiter_sse": ".sse",

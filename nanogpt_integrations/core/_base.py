@@ -28,6 +28,7 @@ from .errors import (
     error_in_body,
 )
 from .rate_limit import TokenBucket, check_rate, shared_bucket
+from .sse import DEFAULT_MAX_EVENT_BYTES
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -73,6 +74,8 @@ class BaseClient:
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         requests_per_second: float | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         self.config = ClientConfig.create(
             api_key=api_key,
@@ -81,6 +84,8 @@ class BaseClient:
             max_retries=max_retries,
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._catalogue = CatalogueCache()
         #: Parsed request URLs per (path, api_root): httpx parses a string URL on every request.

@@ -14,6 +14,8 @@ from .._version import __version__
 from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import ConfigurationError, MissingAPIKeyError
+from .sse import DEFAULT_MAX_EVENT_BYTES, check_max_event_bytes
+from .streaming import check_stream_deadline
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -116,6 +118,10 @@ class ClientConfig:
     default_headers: Mapping[str, str] = field(default_factory=dict)
     #: Largest decoded body read from a non-stream reply or an error reply.
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    #: Cap on one server-sent event, in bytes (docs/streams-and-limits.md).
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    #: Optional bound, in seconds, on a whole stream; ``timeout`` applies per read.
+    stream_deadline: float | None = None
 
     @classmethod
     def create(
@@ -127,6 +133,8 @@ class ClientConfig:
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> ClientConfig:
         """Resolve arguments against ``NANOGPT_API_KEY`` / ``NANOGPT_BASE_URL`` (no other vendor's
         variables). Every header is checked here, so a bad key or header fails before any request
@@ -153,6 +161,8 @@ class ClientConfig:
             retry=RetryPolicy(max_retries=max_retries),
             default_headers=headers,
             max_response_bytes=max_response_bytes,
+            max_event_bytes=check_max_event_bytes(max_event_bytes),
+            stream_deadline=check_stream_deadline(stream_deadline),
         )
 
     def __repr__(self) -> str:

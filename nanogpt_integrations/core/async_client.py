@@ -20,7 +20,8 @@ from ._base import BaseClient, aread_capped, capturing
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
-from .streaming import AsyncStream
+from .sse import DEFAULT_MAX_EVENT_BYTES
+from .streaming import AsyncStream, stream_limits
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -60,6 +61,8 @@ class AsyncNanoGPTClient(BaseClient):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         requests_per_second: float | None = None,
         http_client: httpx.AsyncClient | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -69,6 +72,8 @@ class AsyncNanoGPTClient(BaseClient):
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
             requests_per_second=requests_per_second,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -199,14 +204,17 @@ class AsyncNanoGPTClient(BaseClient):
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
         capture: RawExchange | None = None,
+        stream_deadline: float | None = None,
     ) -> AsyncStream[ChatCompletionChunk]:
         """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled.
 
         ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
+        ``stream_deadline`` (seconds from this call) overrides the client's total stream deadline.
         """
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        return AsyncStream(capturing(response, capture), ChatCompletionChunk)
+        return AsyncStream(capturing(response, capture), ChatCompletionChunk, **limits)
 
     # -- text completions ----------------------------------------------------------------------
 
@@ -225,10 +233,12 @@ class AsyncNanoGPTClient(BaseClient):
         *,
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
+        stream_deadline: float | None = None,
     ) -> AsyncStream[Completion]:
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "completions", json_body=body, headers=headers, stream=True)
-        return AsyncStream(response, Completion)
+        return AsyncStream(response, Completion, **limits)
 
     async def talk_to_gpt(
         self,
@@ -315,13 +325,14 @@ class AsyncNanoGPTClient(BaseClient):
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> AsyncResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        limits = stream_limits(self.config, None, time.monotonic())
         from .responses import AsyncResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
         response = await self.send(
             "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
         )
-        return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent))
+        return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent, **limits))
 
     async def responses_get(
         self, response_id: str, *, headers: Mapping[str, str] | None = None

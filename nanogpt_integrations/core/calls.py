@@ -55,8 +55,7 @@ def turn_from_text(completion: Completion) -> AssistantTurn:
         pricing=completion.x_nanogpt_pricing,
         request_id=completion.request_id,
     )
-    if completion.usage is not None:
-        turn.set_usage(completion.usage)
+    turn.set_usage(completion.usage, completion.x_nanogpt_pricing)
     return turn
 
 

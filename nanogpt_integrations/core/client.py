@@ -14,7 +14,8 @@ from ._base import BaseClient, capturing, read_capped
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
-from .streaming import Stream
+from .sse import DEFAULT_MAX_EVENT_BYTES
+from .streaming import Stream, stream_limits
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -54,6 +55,8 @@ class NanoGPTClient(BaseClient):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         requests_per_second: float | None = None,
         http_client: httpx.Client | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -63,6 +66,8 @@ class NanoGPTClient(BaseClient):
             default_headers=default_headers,
             max_response_bytes=max_response_bytes,
             requests_per_second=requests_per_second,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -167,14 +172,17 @@ class NanoGPTClient(BaseClient):
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
         capture: RawExchange | None = None,
+        stream_deadline: float | None = None,
     ) -> Stream[ChatCompletionChunk]:
         """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled.
 
         ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
+        ``stream_deadline`` (seconds from this call) overrides the client's total stream deadline.
         """
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        return Stream(capturing(response, capture), ChatCompletionChunk)
+        return Stream(capturing(response, capture), ChatCompletionChunk, **limits)
 
     # -- text completions ----------------------------------------------------------------------
 
@@ -193,10 +201,12 @@ class NanoGPTClient(BaseClient):
         *,
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
+        stream_deadline: float | None = None,
     ) -> Stream[Completion]:
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "completions", json_body=body, headers=headers, stream=True)
-        return Stream(response, Completion)
+        return Stream(response, Completion, **limits)
 
     def talk_to_gpt(
         self,
@@ -284,13 +294,14 @@ class NanoGPTClient(BaseClient):
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> ResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        limits = stream_limits(self.config, None, time.monotonic())
         from .responses import ResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
         response = self.send(
             "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
         )
-        return ResponseEventStream(Stream(response, ResponseStreamEvent))
+        return ResponseEventStream(Stream(response, ResponseStreamEvent, **limits))
 
     def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:
         """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""

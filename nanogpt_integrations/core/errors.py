@@ -24,6 +24,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DailyLimitError",
+    "EventTooLargeError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NanoGPTError",
@@ -35,6 +36,7 @@ __all__ = [
     "RequestTooLargeError",
     "ResponseTooLargeError",
     "ServiceUnavailableError",
+    "StreamDeadlineError",
     "StreamError",
     "UnexpectedResponseError",
     "error_from_response",
@@ -384,3 +386,23 @@ def stream_error_from_frame(frame: Mapping[str, Any], request_id: str | None) ->
         request_id=request_id,
         body=dict(frame),
     )
+
+
+# -- stream limits: the cap on one event and the total stream deadline (docs/streams-and-limits.md)
+
+
+class EventTooLargeError(StreamError):
+    """One server-sent event grew past the client's ``max_event_bytes`` (default 64 MiB).
+
+    Raised instead of buffering without bound; ``limit`` holds the cap in bytes. Events that were
+    complete before it are delivered first.
+    """
+
+    limit: int | None = None
+
+
+class StreamDeadlineError(StreamError, APITimeoutError):
+    """The stream did not end within ``stream_deadline`` seconds (a total bound; ``timeout`` is
+    per read). Also an :class:`APITimeoutError`; ``deadline`` holds the bound in seconds."""
+
+    deadline: float | None = None

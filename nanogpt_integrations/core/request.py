@@ -136,6 +136,9 @@ class ChatRequest:
     parallel_tool_calls: bool | None = None
     mode: CallMode = field(default_factory=CallMode)
     info: ModelInfo | None = None
+    #: A row of a Batch API job (api-reference/endpoint/batches.mdx): no stream or usage fields
+    #: (rows go to upstream batch APIs as they are), and only the chat and Responses routes.
+    batch_row: bool = False
 
 
 @dataclass(slots=True)
@@ -429,7 +432,14 @@ def build_request(request: ChatRequest) -> WireRequest:
         # After the cache policy, so that a part that lost its marker is sent as plain text.
         final["messages"] = wire_messages(final["messages"], replay_reasoning=request.replay_reasoning)
 
-    if request.stream:
+    if request.batch_row:
+        if route not in ("chat", "responses") or request.stream:
+            raise ValueError(
+                f"a batch row can only be a non-streaming chat or Responses request; this one is {route!r}"
+                f"{' and streams' if request.stream else ''} (api-reference/endpoint/batches.mdx)"
+            )
+        include_usage = False
+    elif request.stream:
         usage = call.stream_usage if call.stream_usage is not None else instance.stream_usage
         include_usage = request.stream_usage if usage is None else usage
     else:

@@ -20,7 +20,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from nanogpt_integrations._fast_models import plain_constructor
-from nanogpt_integrations.core import AssistantTurn, Pricing, TokenUsage
+from nanogpt_integrations.core import AssistantTurn, Pricing, TokenUsage, ToolCallResult
 
 if TYPE_CHECKING:
     from nanogpt_integrations.core import TEEVerification
@@ -44,9 +44,14 @@ _chat_message = plain_constructor(ChatMessage)
 _chat_response = plain_constructor(ChatResponse)
 
 
-def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str, Any]:
-    """Token counts (OpenAI names + cache/reasoning) and the server-reported ``cost``."""
+def usage_kwargs(
+    usage: TokenUsage | None, pricing: Pricing | None, source: str | None = None
+) -> dict[str, Any]:
+    """Token counts (OpenAI names + cache/reasoning), the server-reported ``cost``, and
+    ``usage_source`` when the counts came from ``x_nanogpt_pricing`` rather than ``usage``."""
     out: dict[str, Any] = {}
+    if source:
+        out["usage_source"] = source
     if usage is not None:
         out.update(
             prompt_tokens=usage.input_tokens,
@@ -63,19 +68,28 @@ def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str,
     return out
 
 
-def _wire_tool_calls(turn: AssistantTurn) -> list[dict[str, Any]]:
+def _wire_tool_calls(calls: list[ToolCallResult]) -> list[dict[str, Any]]:
     return [
         {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-        for c in turn.tool_calls
+        for c in calls
     ]
+
+
+def _invalid_tool_calls(calls: list[ToolCallResult]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "name": c.name or None, "arguments": c.arguments, "error": c.error} for c in calls]
 
 
 def turn_to_message(turn: AssistantTurn) -> ChatMessage:
     """An assistant turn → ``ChatMessage`` with Thinking/Text/ToolCall blocks.
 
     Tool calls are also listed in ``additional_kwargs["tool_calls"]`` (wire shape), which
-    LlamaIndex's streaming structured-output helpers look for.
+    LlamaIndex's streaming structured-output helpers look for. LlamaIndex has no invalid tool
+    call type: a call the core flagged (no function name, a repeated id) gets no ``ToolCallBlock``
+    (so no agent runs it) and is listed in ``additional_kwargs["invalid_tool_calls"]`` with its
+    ``error``. A streamed call whose name has not arrived yet is not shown until it does.
     """
+    calls = [c for c in turn.tool_calls if c.error is None and c.name]
+    invalid = [c for c in turn.tool_calls if c.error is not None]
     blocks: list[ContentBlock] = []
     if turn.reasoning or turn.reasoning_details:
         info: dict[str, Any] = {}
@@ -87,12 +101,14 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
                 content=turn.reasoning or None, num_tokens=tokens, additional_information=info
             )
         )
-    if turn.content or not turn.tool_calls:
+    if turn.content or not calls:
         blocks.append(_text_block(text=turn.content))
-    blocks.extend(tool_call_blocks(turn.tool_calls))
+    blocks.extend(tool_call_blocks(calls))
     kwargs: dict[str, Any] = {}
-    if turn.tool_calls:
-        kwargs["tool_calls"] = _wire_tool_calls(turn)
+    if calls:
+        kwargs["tool_calls"] = _wire_tool_calls(calls)
+    if invalid:
+        kwargs["invalid_tool_calls"] = _invalid_tool_calls(invalid)
     if turn.id and turn.id.startswith("resp_"):
         kwargs["response_id"] = turn.id  # threads the next turn (use_previous_response_id)
     # model_construct: every value is built here from typed core objects, so validation would
@@ -101,7 +117,7 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
 
 
 def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
-    out = usage_kwargs(turn.usage, turn.pricing)
+    out = usage_kwargs(turn.usage, turn.pricing, turn.usage_source)
     if turn.finish_reason:
         out["finish_reason"] = turn.finish_reason
     if turn.request_id:
@@ -181,13 +197,12 @@ class ChatStreamState:
             text=turn.content,
             delta=delta.content,
             raw=item,
-            additional_kwargs=usage_kwargs(turn.usage, turn.pricing),
+            additional_kwargs=usage_kwargs(turn.usage, turn.pricing, turn.usage_source),
         )
 
 
 def text_to_completion(reply: Reply) -> CompletionResponse:
     """A non-streamed ``/completions`` reply → ``CompletionResponse``."""
     turn = reply.turn
-    return CompletionResponse(
-        text=turn.content, raw=reply.raw, additional_kwargs=usage_kwargs(turn.usage, turn.pricing)
-    )
+    kwargs = usage_kwargs(turn.usage, turn.pricing, turn.usage_source)
+    return CompletionResponse(text=turn.content, raw=reply.raw, additional_kwargs=kwargs)

@@ -241,11 +241,22 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
 
     # -- requests ----------------------------------------------------------------------------------
 
-    def _wire(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], *, stream: bool) -> WireRequest:
-        """The finished request of one chat call, through the core builder."""
+    def _wire(
+        self,
+        messages: Sequence[ChatMessage],
+        kwargs: dict[str, Any],
+        *,
+        stream: bool,
+        batch_row: bool = False,
+    ) -> WireRequest:
+        """The finished request of one chat call (or one batch row), through the core builder."""
         model = str(kwargs.get("model") or self.model)
         request = self._chat_request(
-            messages_to_wire(messages), kwargs, stream=stream, info=self._cached_info(model)
+            messages_to_wire(messages),
+            kwargs,
+            stream=stream,
+            info=self._cached_info(model),
+            batch_row=batch_row,
         )
         return build_request(request)
 
