@@ -11,7 +11,7 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
-    from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ClientConfig, check_header
+    from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ClientConfig
     from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
@@ -73,6 +73,7 @@ if TYPE_CHECKING:  # pragma: no cover
         parse_error_body,
     )
     from .fields import NanoGPTFields
+    from .headers import check_header
     from .lazy import LazyClients
     from .legacy import TalkToGPTResult, parse_talk_to_gpt
     from .model_ids import (
@@ -359,7 +360,7 @@ _EXPORTS: dict[str, str] = {
     "UnexpectedResponseError": ".errors",
     "error_in_body": ".errors",
     "DEFAULT_MAX_RESPONSE_BYTES": "._config",
-    "check_header": "._config",
+    "check_header": ".headers",
     "LazyClients": ".lazy",
     "TalkToGPTResult": ".legacy",
     "parse_talk_to_gpt": ".legacy",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -13,7 +12,8 @@ from pydantic import SecretStr
 from .._version import __version__
 from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
-from .errors import ConfigurationError, MissingAPIKeyError
+from .errors import MissingAPIKeyError
+from .headers import check_header
 from .sse import DEFAULT_MAX_EVENT_BYTES, check_max_event_bytes
 from .streaming import check_stream_deadline
 
@@ -36,31 +36,6 @@ TimeoutTypes = float | int | tuple[float, float] | httpx.Timeout | None
 #: Largest decoded (decompressed) response body read into memory: generous for any JSON reply,
 #: small enough that a hostile or broken server cannot exhaust memory (a gzip bomb).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-#: RFC 9110 field name (token) and a field value httpx/h11 will send: printable ASCII, spaces or
-#: tabs only between visible characters (no CR/LF, no control or non-ASCII characters).
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
-
-
-def check_header(name: str, value: str, *, setting: str | None = None) -> None:
-    """Raise :class:`ConfigurationError` unless ``name: value`` can be sent as an HTTP header.
-
-    ``setting`` names where the value came from (``"api_key"``, ``"provider"``...) for the message;
-    the value itself never appears in it (it may be a key). The one check for every header this
-    package sends: the API key and ``default_headers`` when a client is built, and per-request
-    headers built from NanoGPT options (``X-Provider``, ``X-Billing-Mode``).
-    """
-    where = setting or f"header {name!r}"
-    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-        raise ConfigurationError(f"{where}: {name!r} is not a valid HTTP header name")
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{where}: a header value must be a string, not {type(value).__name__}")
-    if not _HEADER_VALUE.fullmatch(value):
-        raise ConfigurationError(
-            f"{where} cannot be sent as an HTTP header: it contains a line break, a control "
-            "character, a non-ASCII character or surrounding whitespace (value not shown)"
-        )
 
 
 def resolve_timeout(timeout: TimeoutTypes) -> httpx.Timeout:

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from .caching import apply_cache_policy
 from .catalogue import ModelInfo
 from .messages import previous_response, wire_messages
-from .options import NanoGPTOptions, PromptCaching, check_header_value
+from .options import NanoGPTOptions, PromptCaching
 
 __all__ = [
     "CONTROL_NAMES",
@@ -457,8 +457,6 @@ def build_request(request: ChatRequest) -> WireRequest:
     final.update(call.extra_body)
     _check_numbers(final)
     out_headers = {**parts.headers, **headers}
-    for name, value in headers.items():
-        check_header_value(name, value, source="extra_headers")
 
     force = call.force_cache_control
     if force is None:

@@ -118,13 +118,6 @@ def test_non_finite_numbers_are_refused(value: float) -> None:
         build(call={"temperature": value})
 
 
-@pytest.mark.parametrize("header", ["a\r\nInjected: 1", "x\n", "caf\u00e9"])
-def test_bad_header_values_are_refused_without_showing_them(header: str) -> None:
-    with pytest.raises(ValueError) as info:
-        build(call={"extra_headers": {"X-Trace": header}})
-    assert header not in str(info.value) and "X-Trace" in str(info.value)
-
-
 @pytest.mark.parametrize("provider", ["a\r\nInjected: 1", "no\nvita", "caf\u00e9"])
 def test_bad_provider_ids_are_refused_at_construction(provider: str) -> None:
     with pytest.raises(ValueError, match="provider"):
