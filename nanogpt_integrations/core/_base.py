@@ -144,6 +144,8 @@ class BaseClient:
         body = dict(payload)
         body.pop("stream", None)
         body.pop("stream_options", None)
+        if "messages" in body:  # chat: usage only when asked (api-reference/endpoint/chat-completion.mdx)
+            body.setdefault("include_usage", True)
         return body
 
     @staticmethod

@@ -127,7 +127,8 @@ def test_chat_non_stream_wire_and_result(run: Callable[..., Any], emulator: Nano
     assert request.headers["accept"] == "application/json"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["user-agent"].startswith("nanogpt-integrations/")
-    assert request.body == PAYLOAD, "stream flags are removed from a non-streaming call"
+    # stream flags are removed from a non-streaming call; usage is asked for the documented way
+    assert request.body == {**PAYLOAD, "include_usage": True}
     turn = turn_from_completion(completion)
     assert turn.content == "Hello! You said: hi"
     assert turn.finish_reason == "stop"

@@ -109,7 +109,11 @@ def test_stop_and_per_call_model(emulator: NanoGPTEmulator) -> None:
 
 def test_plain_invoke_sends_no_stream_fields_and_no_nulls(emulator: NanoGPTEmulator) -> None:
     chat(emulator).invoke("Hello")
-    assert sent(emulator) == {"model": CLAUDE, "messages": [{"role": "user", "content": "Hello"}]}
+    assert sent(emulator) == {
+        "model": CLAUDE,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "include_usage": True,
+    }
 
 
 # -- cache_control placement ------------------------------------------------------------------------

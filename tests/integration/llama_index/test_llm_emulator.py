@@ -149,6 +149,7 @@ def test_chat_sends_minimal_payload_and_returns_usage_and_cost(
     assert emulator.last_request("/chat/completions").body == {
         "model": "openai/gpt-4o-mini",
         "messages": [{"role": "user", "content": "Hi there"}],
+        "include_usage": True,
     }
     assert response.message.content == "Hello!"
     assert response.message.role == MessageRole.ASSISTANT
@@ -176,6 +177,7 @@ def test_temperature_max_tokens_and_additional_kwargs_are_sent(
         "max_tokens": 64,
         "top_p": 0.5,
         "seed": 3,
+        "include_usage": True,
     }
     assert req.headers["x-trace"] == "t1"
 
@@ -291,7 +293,8 @@ def test_nanogpt_options_on_the_wire(
 ) -> None:
     make_llm(**options).chat(USER_HI)
     req = emulator.last_request("/chat/completions")
-    assert req.body == {"model": model, "messages": [{"role": "user", "content": "Hi there"}], **body}
+    messages = [{"role": "user", "content": "Hi there"}]
+    assert req.body == {"model": model, "messages": messages, **body, "include_usage": True}
     for name in ("x-provider", "x-billing-mode"):
         assert req.headers.get(name) == headers.get(name)
 

@@ -179,7 +179,7 @@ def test_retried_request_is_identical(chat: Callable[..., Any]) -> None:
     assert not isinstance(result, Exception)
     assert len(seen) == 2
     assert seen[0].content == seen[1].content
-    assert json.loads(seen[1].content) == PAYLOAD
+    assert json.loads(seen[1].content) == {**PAYLOAD, "include_usage": True}
     assert seen[0].headers["authorization"] == seen[1].headers["authorization"] == "Bearer k"
 
 
