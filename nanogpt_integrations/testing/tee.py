@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from nanogpt_integrations.core.tee import address_of, is_tee_model, sign_personal
+from nanogpt_integrations.core.tee import address_of, sign_personal
 
+from .catalogue import lookup
 from .errors import ApiError, missing
 from .recording import RecordedRequest
 from .responses import Response, StreamResponse, json_response
@@ -77,7 +78,7 @@ def recording_tee(handler: Handler) -> Handler:
     def handle(call: RecordedRequest, state: Any) -> Response | StreamResponse:
         response = handler(call, state)
         model = call.body.get("model") if isinstance(call.body, dict) else None
-        if isinstance(model, str) and is_tee_model(model) and response.status == 200:
+        if isinstance(model, str) and is_tee(model) and response.status == 200:
             completion_id = _completion_id(response)
             if completion_id is not None:
                 body = b"".join(response.frames) if isinstance(response, StreamResponse) else response.body
@@ -87,11 +88,18 @@ def recording_tee(handler: Handler) -> Handler:
     return handle
 
 
+def is_tee(model: str) -> bool:
+    """A TEE model of the emulator's catalogue; ids outside it (the `accept_any_model` mode) by their
+    documented prefixes `TEE/` (tee-verification.mdx) and GPU-TEE `phala/` (endpoint/chat-completion.mdx)."""
+    spec = lookup(model.split(":")[0])
+    return spec.tee if spec is not None else model.lower().startswith(("tee/", "phala/"))
+
+
 def _tee_model(call: RecordedRequest) -> str:
     model = call.query.get("model")
     if not model:
         raise missing("model")
-    if not is_tee_model(model):
+    if not is_tee(model):
         raise ApiError(400, f"{model} is not a TEE model", code="model_not_allowed", param="model")
     return model
 
