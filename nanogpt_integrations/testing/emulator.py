@@ -164,9 +164,10 @@ class NanoGPTEmulator:
 
     @property
     def tee_tampered(self) -> TamperMode | None:
-        """TEE tampered mode (ref §13): None, ``"key"`` (signs with another key), ``"hashes"``
-        (signs wrong digests) or ``"nonce"`` (echoes another nonce); ``True`` means ``"key"``.
-        Reset by :meth:`clear`."""
+        """TEE tampered mode (tee-verification.mdx): None, ``"key"`` (signs with another key),
+        ``"hashes"`` (signs other digests with the right key), ``"opaque"`` (signs a text without
+        digests) or ``"nonce"`` (echoes another nonce); ``True`` means ``"key"``. Reset by
+        :meth:`clear`."""
         return self._state.tee.tampered
 
     @tee_tampered.setter

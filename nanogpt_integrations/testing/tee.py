@@ -1,6 +1,6 @@
 """TEE attestation and signatures (ref §13), made with a fixed TEST key, plus a tampered mode.
 
-Chat completions for `TEE/` models are recorded by completion id with the sha256 of the exact
+Chat completions for TEE models (`TEE/`, GPU-TEE `phala/`) are recorded by completion id with the sha256 of the exact
 request body and of the exact response body (for streams: every SSE byte, `[DONE]` included).
 `GET /api/v1/tee/signature/{id}` then signs `"<request sha256>:<response sha256>"` (the text format
 the docs' script implies, ref §13 [uncertain]) with EIP-191 personal_sign; the attestation reports
@@ -8,7 +8,8 @@ the key's address. Both `/api/v1/tee/...` and `/v1/tee/...` are served (the docs
 inject a 404 fault on one of them to test a client's fallback.
 
 Tampered modes (`NanoGPTEmulator.tee_tampered`): `"key"` signs with another key, `"hashes"` signs
-wrong digests, `"nonce"` echoes a different nonce. The crypto needs the `tee` extra.
+other digests with the right key (as if the gateway had rewritten a body), `"opaque"` signs a text
+without digests, `"nonce"` echoes a different nonce. The crypto needs the `tee` extra.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .errors import ApiError, missing
 from .recording import RecordedRequest
 from .responses import Response, StreamResponse, json_response
 
-TamperMode = Literal["key", "hashes", "nonce"]
+TamperMode = Literal["key", "hashes", "opaque", "nonce"]
 
 #: Deterministic TEST keys (never use for anything real): sha256 of fixed strings.
 TEST_SIGNING_KEY = hashlib.sha256(b"nanogpt-integrations emulator TEE test signing key").digest()
@@ -145,6 +146,8 @@ def handle_signature(call: RecordedRequest, state: Any) -> Response:
     if registry.tampered == "hashes":
         response_hash = hashlib.sha256(b"tampered " + response_hash.encode()).hexdigest()
     text = f"{request_hash}:{response_hash}"
+    if registry.tampered == "opaque":
+        text = f"chat completion {completion_id} served in the enclave"
     key = OTHER_SIGNING_KEY if registry.tampered == "key" else TEST_SIGNING_KEY
     return json_response(
         {

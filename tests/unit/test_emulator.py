@@ -195,7 +195,7 @@ def test_main_runs_in_foreground_and_stops_on_ctrl_c() -> None:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=5) == 0
         process = subprocess.Popen(
-            [sys.executable, "-m", "nanogpt_integrations.testing"],
+            [sys.executable, "-m", "nanogpt_integrations.testing", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
