@@ -71,7 +71,7 @@ def env_lines(base_url: str, api_key: str | None, shell: str = "sh") -> list[str
 def _answers(base_url: str) -> bool:
     """Whether a NanoGPT emulator serves `GET {base_url}/models`."""
     try:
-        with urllib.request.urlopen(f"{base_url}/models", timeout=1.0) as response:  # noqa: S310 (local URL)
+        with urllib.request.urlopen(f"{base_url}/models", timeout=1.0) as response:
             return str(response.headers.get("Server", "")).startswith(_SERVER_HEADER)
     except (OSError, urllib.error.URLError, ValueError):
         return False
