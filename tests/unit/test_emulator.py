@@ -607,7 +607,7 @@ def test_json_schema_response_format(emulator: NanoGPTEmulator) -> None:
     assert json.loads(message["content"]) == {
         "setup": "Why did the chicken cross the road?",
         "punchline": "To get to the other side!",
-        "topic": "example topic",
+        "topic": "cats",  # the subject of the request, not a placeholder
     }
     stream = streamed(emulator, messages=user("joke"), response_format=response_format)
     assert json.loads("".join(c["choices"][0]["delta"].get("content") or "" for c in stream))["topic"]
@@ -1096,7 +1096,7 @@ def test_web_search_other_providers_and_outputs(emulator: NanoGPTEmulator) -> No
     structured = web(
         emulator, query="rust 2015", outputType="structured", structuredOutputSchema=json.dumps(schema)
     )
-    assert structured.json()["data"] == {"title": "example title", "year": 2015}
+    assert structured.json()["data"] == {"title": "rust", "year": 2015}
 
 
 @pytest.mark.parametrize(
