@@ -174,7 +174,10 @@ def test_provider_discovery(emulator: NanoGPTEmulator) -> None:
     assert [p["provider"] for p in body["providers"]] == ["moonshot", "novita", "cloudflare", "baseten"]
     assert all(p["available"] is True and set(p["pricing"]) == {"inputPer1kTokens", "outputPer1kTokens"}
                for p in body["providers"])  # fmt: skip
-    assert call(emulator, "/api/models/kimi-k2.6/providers", method="GET")[1]["canonicalId"] == body["canonicalId"]
+    assert (
+        call(emulator, "/api/models/kimi-k2.6/providers", method="GET")[1]["canonicalId"]
+        == body["canonicalId"]
+    )
     claude = call(emulator, "/api/models/anthropic%2Fclaude-sonnet-4.5/providers", method="GET")[1]
     assert (claude["supportsProviderSelection"], claude["providers"]) == (False, [])
     # The unencoded slash is another path (the docs warn against it), and /api/v1 is not the root.
@@ -189,7 +192,9 @@ def test_provider_discovery(emulator: NanoGPTEmulator) -> None:
     assert [p["available"] for p in rows] == [True, False, True, True]
 
 
-@pytest.mark.parametrize("suffix", ["speed", "fast", "price", "cheap", "floor", "throughput", "latency", "tools"])
+@pytest.mark.parametrize(
+    "suffix", ["speed", "fast", "price", "cheap", "floor", "throughput", "latency", "tools"]
+)
 def test_routing_suffix_needs_provider_selection(emulator: NanoGPTEmulator, suffix: str) -> None:
     status, body = chat(emulator, f"openai/gpt-4o-mini:{suffix}")
     assert status == 400
@@ -218,7 +223,11 @@ def test_provider_only_unknown_is_the_documented_400(emulator: NanoGPTEmulator) 
     status, body = chat(emulator, "moonshotai/kimi-k2.6", provider={"only": "novita"})
     assert (status, body["error"]["param"]) == (400, "provider.only")
     status, body = chat(emulator, "moonshotai/kimi-k2.6", headers={"X-Provider": "acme"})
-    assert (status, body["error"]["code"], body["error"]["param"]) == (400, "provider_unknown_provider", "X-Provider")
+    assert (status, body["error"]["code"], body["error"]["param"]) == (
+        400,
+        "provider_unknown_provider",
+        "X-Provider",
+    )
     assert chat(emulator, "openai/gpt-4o-mini:cerebras")[0] == 400  # a provider suffix without selection
 
 
@@ -348,7 +357,10 @@ def test_cache_capable_routing_is_sticky_per_key(emulator: NanoGPTEmulator) -> N
 
 def test_insufficient_balance_is_the_documented_body(emulator: NanoGPTEmulator) -> None:
     emulator.inject(Fault.http_status(402))
-    assert chat(emulator) == (402, {"error": "Insufficient balance", "requiredBalance": 0.0035, "status": 402})
+    assert chat(emulator) == (
+        402,
+        {"error": "Insufficient balance", "requiredBalance": 0.0035, "status": 402},
+    )
     emulator.inject(Fault.insufficient_balance(required_balance=0.25))
     assert chat(emulator)[1]["requiredBalance"] == 0.25
     emulator.inject(Fault.http_status(402, code="webSearch_balance_required"))
@@ -373,9 +385,14 @@ def test_structured_fields_get_plausible_distinct_values(emulator: NanoGPTEmulat
         "country": "United States",
         "summary": "A short summary about San Francisco.",
     }
-    values = structured(emulator, "Describe Atlantis", {"name": {"type": "string"}, "ruler": {"type": "string"}})
+    values = structured(
+        emulator, "Describe Atlantis", {"name": {"type": "string"}, "ruler": {"type": "string"}}
+    )
     assert values == {"name": "Atlantis", "ruler": "example ruler"}
-    tool = {"type": "function", "function": {"name": "City", "parameters": {"type": "object", "properties": city}}}
+    tool = {
+        "type": "function",
+        "function": {"name": "City", "parameters": {"type": "object", "properties": city}},
+    }
     reply = chat(emulator, messages=[{"role": "user", "content": "Tell me about Oslo."}], tools=[tool],
                  tool_choice={"type": "function", "function": {"name": "City"}})[1]  # fmt: skip
     arguments = json.loads(reply["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
