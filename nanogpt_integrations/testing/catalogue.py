@@ -293,6 +293,7 @@ MODELS: list[ModelSpec] = [
             Route("novita", 0.00045, 0.0019),
             Route("together", 0.0006, 0.0025, caches=False),
             Route("groq", 0.001, 0.003, caches=False),
+            Route("deepinfra", 0.0005, 0.002, caches=False),
         ),
         provider_selection=True,
         subscription=True,
