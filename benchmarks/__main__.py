@@ -12,7 +12,7 @@ import sys
 
 from ._harness import Table
 
-SUITES = ["sse", "core", "langchain", "llama_index", "retrievers"]
+SUITES = ["sse", "core", "langchain", "llama_index", "retrievers", "batch"]
 
 
 def main(argv: list[str]) -> int:

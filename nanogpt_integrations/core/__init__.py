@@ -12,7 +12,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
     from ._config import DEFAULT_TIMEOUT, ClientConfig
-    from ._constants import DEFAULT_BASE_URL
+    from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
         AssistantTurn,
@@ -23,7 +23,18 @@ if TYPE_CHECKING:  # pragma: no cover
         turn_from_completion,
     )
     from .async_client import AsyncNanoGPTClient
-    from .caching import MAX_CACHE_BREAKPOINTS, check_cache_markers, count_cache_markers, strip_cache_markers
+    from .batch import (
+        AsyncBatchClient,
+        AsyncBatchJob,
+        BatchClient,
+        BatchJob,
+        BatchJobHandle,
+        BatchRequest,
+        BatchResult,
+        BatchValidationError,
+    )
+    from .caching import MAX_CACHE_BREAKPOINTS, apply_cache_policy, count_cache_markers, strip_cache_markers
+    from .calls import AsyncReplyStream, Reply, ReplyStream, acomplete, complete
     from .catalogue import (
         ModelCapabilities,
         ModelCatalogue,
@@ -39,7 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover
         AuthenticationError,
         BadRequestError,
         CacheConsistencyError,
+        ConfigurationError,
         ConflictError,
+        EventTooLargeError,
         InternalServerError,
         MissingAPIKeyError,
         NanoGPTError,
@@ -49,10 +62,12 @@ if TYPE_CHECKING:  # pragma: no cover
         RateLimitError,
         RequestTooLargeError,
         ServiceUnavailableError,
+        StreamDeadlineError,
         StreamError,
         error_from_response,
         parse_error_body,
     )
+    from .fields import NanoGPTFields
     from .lazy import LazyClients
     from .legacy import TalkToGPTResult, parse_talk_to_gpt
     from .model_ids import (
@@ -81,6 +96,16 @@ if TYPE_CHECKING:  # pragma: no cover
         ProviderSelectionError,
         check_provider_selection,
     )
+    from .rate_limit import RECOMMENDED_REQUESTS_PER_SECOND, TokenBucket
+    from .request import (
+        CallMode,
+        ChatRequest,
+        WireRequest,
+        build_request,
+        json_schema_format,
+        stream_fields,
+        tool_choice_to_wire,
+    )
     from .responses import (
         AsyncResponseEventStream,
         ResponseDeleted,
@@ -93,7 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover
         responses_body_from_chat,
         turn_from_response,
     )
-    from .sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
+    from .sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
     from .streaming import AsyncStream, Stream
     from .tee import (
         RawExchange,
@@ -123,12 +148,15 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __all__ = [
+    "API_HOST_BASE_URL",
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
     "REASONING_EFFORTS",
+    "RECOMMENDED_REQUESTS_PER_SECOND",
     "RETRYABLE_STATUSES",
     "ROUTING_ALIASES",
     "SEARCH_PROVIDERS",
@@ -137,18 +165,31 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AssistantTurn",
+    "AsyncBatchClient",
+    "AsyncBatchJob",
     "AsyncNanoGPTClient",
+    "AsyncReplyStream",
     "AsyncResponseEventStream",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "BatchClient",
+    "BatchJob",
+    "BatchJobHandle",
+    "BatchRequest",
+    "BatchResult",
+    "BatchValidationError",
     "CacheConsistencyError",
+    "CallMode",
     "ChatCompletion",
     "ChatCompletionChunk",
+    "ChatRequest",
     "ClientConfig",
     "Completion",
+    "ConfigurationError",
     "ConflictError",
     "EmbeddingResponse",
+    "EventTooLargeError",
     "InternalServerError",
     "LazyClients",
     "MissingAPIKeyError",
@@ -159,6 +200,7 @@ __all__ = [
     "ModelProviders",
     "NanoGPTClient",
     "NanoGPTError",
+    "NanoGPTFields",
     "NanoGPTOptions",
     "NotFoundError",
     "ParsedModelId",
@@ -173,6 +215,8 @@ __all__ = [
     "RateLimitError",
     "RawExchange",
     "ReasoningOptions",
+    "Reply",
+    "ReplyStream",
     "RequestParts",
     "RequestTooLargeError",
     "ResponseDeleted",
@@ -189,6 +233,7 @@ __all__ = [
     "SourcedAnswer",
     "Stream",
     "StreamAccumulator",
+    "StreamDeadlineError",
     "StreamDelta",
     "StreamError",
     "TEEAttestation",
@@ -196,6 +241,7 @@ __all__ = [
     "TEEVerification",
     "TEEVerificationError",
     "TalkToGPTResult",
+    "TokenBucket",
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
@@ -205,22 +251,29 @@ __all__ = [
     "WebSearchResponse",
     "WebSearchResult",
     "WebSource",
+    "WireRequest",
+    "acomplete",
     "aiter_sse",
+    "apply_cache_policy",
     "base_model",
     "build_model_id",
-    "check_cache_markers",
+    "build_request",
     "check_provider_selection",
+    "complete",
     "count_cache_markers",
     "error_from_response",
     "is_tee_model",
     "iter_sse",
+    "json_schema_format",
     "parse_error_body",
     "parse_model_id",
     "parse_retry_after",
     "parse_talk_to_gpt",
     "responses_body_from_chat",
+    "stream_fields",
     "strip_cache_markers",
     "supports_explicit_cache_control",
+    "tool_choice_to_wire",
     "turn_from_completion",
     "turn_from_response",
     "verify_tee",
@@ -232,6 +285,17 @@ __all__ = [
 _EXPORTS: dict[str, str] = {
     "MAX_EMBEDDING_BATCH": "._base",
     "DEFAULT_BASE_URL": "._constants",
+    "API_HOST_BASE_URL": "._constants",
+    "AsyncBatchClient": ".batch",
+    "AsyncBatchJob": ".batch",
+    "BatchClient": ".batch",
+    "BatchJob": ".batch",
+    "BatchJobHandle": ".batch",
+    "BatchRequest": ".batch",
+    "BatchResult": ".batch",
+    "BatchValidationError": ".batch",
+    "RECOMMENDED_REQUESTS_PER_SECOND": ".rate_limit",
+    "TokenBucket": ".rate_limit",
     "DEFAULT_TIMEOUT": "._config",
     "ClientConfig": "._config",
     "RETRYABLE_STATUSES": "._retry",
@@ -245,7 +309,20 @@ _EXPORTS: dict[str, str] = {
     "turn_from_completion": ".accumulator",
     "AsyncNanoGPTClient": ".async_client",
     "MAX_CACHE_BREAKPOINTS": ".caching",
-    "check_cache_markers": ".caching",
+    "apply_cache_policy": ".caching",
+    "AsyncReplyStream": ".calls",
+    "Reply": ".calls",
+    "ReplyStream": ".calls",
+    "acomplete": ".calls",
+    "complete": ".calls",
+    "NanoGPTFields": ".fields",
+    "CallMode": ".request",
+    "ChatRequest": ".request",
+    "WireRequest": ".request",
+    "build_request": ".request",
+    "json_schema_format": ".request",
+    "stream_fields": ".request",
+    "tool_choice_to_wire": ".request",
     "count_cache_markers": ".caching",
     "strip_cache_markers": ".caching",
     "ModelCapabilities": ".catalogue",
@@ -260,6 +337,7 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": ".errors",
     "BadRequestError": ".errors",
     "CacheConsistencyError": ".errors",
+    "ConfigurationError": ".errors",
     "ConflictError": ".errors",
     "InternalServerError": ".errors",
     "MissingAPIKeyError": ".errors",
@@ -271,6 +349,8 @@ _EXPORTS: dict[str, str] = {
     "RequestTooLargeError": ".errors",
     "ServiceUnavailableError": ".errors",
     "StreamError": ".errors",
+    "EventTooLargeError": ".errors",
+    "StreamDeadlineError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
     "LazyClients": ".lazy",
@@ -306,6 +386,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseTimeoutError": ".responses",
     "responses_body_from_chat": ".responses",
     "turn_from_response": ".responses",
+    "DEFAULT_MAX_EVENT_BYTES": ".sse",
     "ServerSentEvent": ".sse",
     "SSEDecoder": ".sse",
     "aiter_sse": ".sse",

@@ -16,6 +16,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from ._config import ClientConfig, TimeoutTypes
 from .catalogue import CatalogueCache, ModelCatalogue
 from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
+from .rate_limit import TokenBucket, check_rate, shared_bucket
+from .sse import DEFAULT_MAX_EVENT_BYTES
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -56,6 +58,9 @@ class BaseClient:
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        requests_per_second: float | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         self.config = ClientConfig.create(
             api_key=api_key,
@@ -63,6 +68,8 @@ class BaseClient:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._catalogue = CatalogueCache()
         self._providers: ProvidersCache | None = None  # provider discovery per model, made on first use
@@ -71,6 +78,12 @@ class BaseClient:
         #: Whether the pooled httpx client carries ``config.client_headers()`` (one we created).
         self._headers_on_client = False
         self._tee_root: str | None = None  # the TEE route prefix that answered last (reference §13)
+        #: Client-side rate limit, one token per HTTP attempt, shared per key and host (rate_limit.py).
+        self._limiter: TokenBucket | None = None
+        rate = check_rate(requests_per_second)
+        if rate is not None:
+            key = self.config.api_key.get_secret_value() if self.config.api_key else None
+            self._limiter = shared_bucket(key, self.config.base_url, rate)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
@@ -98,7 +111,10 @@ class BaseClient:
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
+        """One request; ``files`` (httpx's multipart form: ``{"field": (filename, fileobj, type)}``,
+        ``(None, "text")`` for a plain field) streams a file upload and sets its own Content-Type."""
         hdrs = self.config.headers(
             headers, stream=stream, auth=auth, client_level=not self._headers_on_client
         )
@@ -115,6 +131,7 @@ class BaseClient:
             method,
             self._url(path, api_root),
             content=content,
+            files=files,
             params=params,
             headers=hdrs,
             extensions=extensions,
@@ -134,22 +151,15 @@ class BaseClient:
 
     @staticmethod
     def _stream_payload(payload: Mapping[str, Any], include_usage: bool) -> dict[str, Any]:
-        body = dict(payload)
-        body["stream"] = True
-        if include_usage:
-            options = dict(body.get("stream_options") or {})
-            options.setdefault("include_usage", True)
-            body["stream_options"] = options
-        return body
+        from .request import stream_fields
+
+        return stream_fields(dict(payload), stream=True, include_usage=include_usage)
 
     @staticmethod
-    def _plain_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
-        body = dict(payload)
-        body.pop("stream", None)
-        body.pop("stream_options", None)
-        if "messages" in body:  # chat: usage only when asked (api-reference/endpoint/chat-completion.mdx)
-            body.setdefault("include_usage", True)
-        return body
+    def _plain_payload(payload: Mapping[str, Any], include_usage: bool = True) -> dict[str, Any]:
+        from .request import stream_fields
+
+        return stream_fields(dict(payload), stream=False, include_usage=include_usage)
 
     @staticmethod
     def _embedding_batches(texts: Sequence[str], batch_size: int) -> list[Sequence[str]]:
@@ -288,11 +298,14 @@ class BaseClient:
 
     # -- Responses API and TEE helpers ----------------------------------------------------------
 
-    @staticmethod
-    def _response_path(response_id: str) -> str:
+    def _api_host(self, path: str) -> str:
+        """Absolute URL of a Responses or Batch API route on ``config.api_host_url``."""
+        return f"{self.config.api_host_url}/{path}"
+
+    def _response_path(self, response_id: str) -> str:
         if not response_id:
             raise ValueError("response_id must be a non-empty string")
-        return f"responses/{quote(response_id, safe='')}"
+        return self._api_host(f"responses/{quote(response_id, safe='')}")
 
     @staticmethod
     def _check_wait(timeout: float, poll_interval: float) -> None:

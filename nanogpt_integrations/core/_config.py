@@ -10,9 +10,11 @@ import httpx
 from pydantic import SecretStr
 
 from .._version import __version__
-from ._constants import DEFAULT_BASE_URL
+from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import MissingAPIKeyError
+from .sse import DEFAULT_MAX_EVENT_BYTES, check_max_event_bytes
+from .streaming import check_stream_deadline
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientConfig", "TimeoutTypes", "resolve_timeout"]
 
@@ -48,6 +50,16 @@ def _secret(api_key: str | SecretStr | None) -> SecretStr | None:
     return SecretStr(api_key) if api_key else None
 
 
+def _api_root_of(url: str) -> str:
+    marker = url.rfind("/api/")
+    if marker >= 0:
+        return url[: marker + len("/api")]
+    for suffix in ("/v1legacy", "/v1thinking", "/v1"):
+        if url.endswith(suffix):
+            return url[: -len(suffix)]
+    return url
+
+
 @dataclass(frozen=True, repr=False)
 class ClientConfig:
     """Everything a client needs to build requests; never shows the key in ``repr``."""
@@ -57,6 +69,10 @@ class ClientConfig:
     timeout: httpx.Timeout
     retry: RetryPolicy
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Cap on one server-sent event, in bytes (docs/streams-and-limits.md).
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    #: Optional bound, in seconds, on a whole stream; ``timeout`` applies per read.
+    stream_deadline: float | None = None
 
     @classmethod
     def create(
@@ -67,6 +83,8 @@ class ClientConfig:
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> ClientConfig:
         """Resolve arguments against ``NANOGPT_API_KEY`` / ``NANOGPT_BASE_URL`` (no other vendor's variables)."""
         if max_retries < 0:
@@ -80,6 +98,8 @@ class ClientConfig:
             timeout=resolve_timeout(timeout),
             retry=RetryPolicy(max_retries=max_retries),
             default_headers=dict(default_headers or {}),
+            max_event_bytes=check_max_event_bytes(max_event_bytes),
+            stream_deadline=check_stream_deadline(stream_deadline),
         )
 
     def __repr__(self) -> str:
@@ -94,14 +114,24 @@ class ClientConfig:
 
         ``https://nano-gpt.com/api/v1`` and ``.../api/subscription/v1`` both give ``https://nano-gpt.com/api``.
         """
-        url = self.base_url
-        marker = url.rfind("/api/")
-        if marker >= 0:
-            return url[: marker + len("/api")]
-        for suffix in ("/v1legacy", "/v1thinking", "/v1"):
-            if url.endswith(suffix):
-                return url[: -len(suffix)]
-        return url
+        return _api_root_of(self.base_url)
+
+    @property
+    def api_host_url(self) -> str:
+        """The base URL of Responses and Batch API calls: the one place that decides it.
+
+        With the default base URL this is ``https://api.nano-gpt.com/api/v1``, the dedicated API host
+        that ``api-reference/endpoint/responses.mdx`` recommends for Responses clients and
+        ``api-reference/endpoint/batches.mdx`` for batch operations and uploads; any other base URL
+        (argument or ``NANOGPT_BASE_URL``) is the user's choice and wins.
+        """
+        return API_HOST_BASE_URL if self.base_url == DEFAULT_BASE_URL else self.base_url
+
+    @property
+    def beta_url(self) -> str:
+        """The ``/api/beta`` root of the inline Batch API, derived from :attr:`api_host_url`
+        (``https://api.nano-gpt.com/api/beta`` by default, ``api-reference/endpoint/batches.mdx``)."""
+        return f"{_api_root_of(self.api_host_url)}/beta"
 
     def url(self, path: str, *, api_root: bool = False) -> str:
         return f"{self.api_root if api_root else self.base_url}/{path.lstrip('/')}"

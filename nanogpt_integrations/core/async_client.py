@@ -20,7 +20,8 @@ from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
-from .streaming import AsyncStream
+from .sse import DEFAULT_MAX_EVENT_BYTES
+from .streaming import AsyncStream, stream_limits
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -59,7 +60,10 @@ class AsyncNanoGPTClient(BaseClient):
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        requests_per_second: float | None = None,
         http_client: httpx.AsyncClient | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -67,6 +71,9 @@ class AsyncNanoGPTClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            requests_per_second=requests_per_second,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -108,6 +115,7 @@ class AsyncNanoGPTClient(BaseClient):
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
         http = self._http
@@ -122,9 +130,12 @@ class AsyncNanoGPTClient(BaseClient):
             api_root=api_root,
             auth=auth,
             timeout=timeout,
+            files=files,
         )
         attempt = 0
         while True:
+            if self._limiter is not None:  # client-side rate limit: one token per attempt
+                await self._limiter.aacquire()
             try:
                 response = await http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -192,14 +203,17 @@ class AsyncNanoGPTClient(BaseClient):
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
         capture: RawExchange | None = None,
+        stream_deadline: float | None = None,
     ) -> AsyncStream[ChatCompletionChunk]:
         """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled.
 
         ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
+        ``stream_deadline`` (seconds from this call) overrides the client's total stream deadline.
         """
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        return AsyncStream(capturing(response, capture), ChatCompletionChunk)
+        return AsyncStream(capturing(response, capture), ChatCompletionChunk, **limits)
 
     # -- text completions ----------------------------------------------------------------------
 
@@ -208,7 +222,7 @@ class AsyncNanoGPTClient(BaseClient):
     ) -> Completion:
         """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
         response = await self.send(
-            "POST", "completions", json_body=self._plain_payload(payload), headers=headers
+            "POST", "completions", json_body=self._plain_payload(payload, False), headers=headers
         )
         return self._parse(response, Completion)
 
@@ -218,10 +232,12 @@ class AsyncNanoGPTClient(BaseClient):
         *,
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
+        stream_deadline: float | None = None,
     ) -> AsyncStream[Completion]:
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = await self.send("POST", "completions", json_body=body, headers=headers, stream=True)
-        return AsyncStream(response, Completion)
+        return AsyncStream(response, Completion, **limits)
 
     async def talk_to_gpt(
         self,
@@ -301,18 +317,21 @@ class AsyncNanoGPTClient(BaseClient):
         from .responses import ResponseObject, ResponsesRequest
 
         body = ResponsesRequest.of(request).to_wire()
-        response = await self.send("POST", "responses", json_body=body, headers=headers)
+        response = await self.send("POST", self._api_host("responses"), json_body=body, headers=headers)
         return self._parse(response, ResponseObject)
 
     async def responses_stream(
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> AsyncResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        limits = stream_limits(self.config, None, time.monotonic())
         from .responses import AsyncResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
-        response = await self.send("POST", "responses", json_body=body, headers=headers, stream=True)
-        return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent))
+        response = await self.send(
+            "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
+        )
+        return AsyncResponseEventStream(AsyncStream(response, ResponseStreamEvent, **limits))
 
     async def responses_get(
         self, response_id: str, *, headers: Mapping[str, str] | None = None

@@ -142,19 +142,19 @@ class CatalogueCache:
 
 
 _EXPLICIT_CACHE_FAMILIES = ("claude", "anthropic/")
-_IMPLICIT_CACHE_FAMILIES = (
-    "openai/", "gpt-", "o1", "o3", "o4", "chatgpt", "google/", "gemini", "deepseek", "x-ai/", "grok",
-    "meta-llama/", "llama", "mistral", "moonshotai/", "kimi", "zai-org/", "glm", "qwen/qwen3-coder",
-)  # fmt: skip
+#: The families api-reference/miscellaneous/prompt-caching.mdx names as caching implicitly
+#: ("OpenAI and Gemini model families"); "many open-source routes" are not named, so their
+#: markers are sent (harmless where NanoGPT does not need them, and needed on "some Qwen routes").
+_IMPLICIT_CACHE_FAMILIES = ("openai/", "gpt-", "o1", "o3", "o4", "chatgpt", "google/", "gemini")
 
 
 def supports_explicit_cache_control(model: str, info: ModelInfo | None = None) -> bool | None:
-    """Whether explicit ``cache_control`` markers are known to be safe for ``model``.
+    """Whether explicit ``cache_control`` markers should be sent to ``model``.
 
-    True for Claude-family models; False for families documented as implicit-cache only (sending
-    inherited Claude-style markers to them caused a 503 ``fallback_blocked_for_cache_consistency``
-    in a public audit, reference §2.9); None when unknown. Catalogue cache-write prices count as
-    evidence for explicit caching.
+    True for Claude-family models and for models whose catalogue entry has a cache-write price;
+    False for the families the docs call implicit-cache (OpenAI, Gemini: Claude-style markers sent
+    to a Gemini model caused a 503 ``fallback_blocked_for_cache_consistency`` in a public audit);
+    None when nothing is known (markers are sent).
     """
     name = base_model(model).lower()
     if name.startswith("tee/"):

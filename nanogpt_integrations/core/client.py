@@ -14,7 +14,8 @@ from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
-from .streaming import Stream
+from .sse import DEFAULT_MAX_EVENT_BYTES
+from .streaming import Stream, stream_limits
 from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
@@ -53,7 +54,10 @@ class NanoGPTClient(BaseClient):
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        requests_per_second: float | None = None,
         http_client: httpx.Client | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        stream_deadline: float | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -61,6 +65,9 @@ class NanoGPTClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            requests_per_second=requests_per_second,
+            max_event_bytes=max_event_bytes,
+            stream_deadline=stream_deadline,
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
@@ -84,6 +91,7 @@ class NanoGPTClient(BaseClient):
         api_root: bool = False,
         auth: bool = True,
         timeout: TimeoutTypes = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (body unread when ``stream``) or raise a typed error."""
         request = self._build(
@@ -97,9 +105,12 @@ class NanoGPTClient(BaseClient):
             api_root=api_root,
             auth=auth,
             timeout=timeout,
+            files=files,
         )
         attempt = 0
         while True:
+            if self._limiter is not None:  # client-side rate limit: one token per attempt
+                self._limiter.acquire()
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -160,14 +171,17 @@ class NanoGPTClient(BaseClient):
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
         capture: RawExchange | None = None,
+        stream_deadline: float | None = None,
     ) -> Stream[ChatCompletionChunk]:
         """``POST /chat/completions`` with ``stream: true``; usage is requested unless disabled.
 
         ``capture`` receives the exact request bytes and, as the stream is read, the raw SSE bytes.
+        ``stream_deadline`` (seconds from this call) overrides the client's total stream deadline.
         """
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "chat/completions", json_body=body, headers=headers, stream=True)
-        return Stream(capturing(response, capture), ChatCompletionChunk)
+        return Stream(capturing(response, capture), ChatCompletionChunk, **limits)
 
     # -- text completions ----------------------------------------------------------------------
 
@@ -175,7 +189,9 @@ class NanoGPTClient(BaseClient):
         self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> Completion:
         """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
-        response = self.send("POST", "completions", json_body=self._plain_payload(payload), headers=headers)
+        response = self.send(
+            "POST", "completions", json_body=self._plain_payload(payload, False), headers=headers
+        )
         return self._parse(response, Completion)
 
     def stream_completions(
@@ -184,10 +200,12 @@ class NanoGPTClient(BaseClient):
         *,
         headers: Mapping[str, str] | None = None,
         include_usage: bool = True,
+        stream_deadline: float | None = None,
     ) -> Stream[Completion]:
+        limits = stream_limits(self.config, stream_deadline, time.monotonic())
         body = self._stream_payload(payload, include_usage)
         response = self.send("POST", "completions", json_body=body, headers=headers, stream=True)
-        return Stream(response, Completion)
+        return Stream(response, Completion, **limits)
 
     def talk_to_gpt(
         self,
@@ -267,17 +285,22 @@ class NanoGPTClient(BaseClient):
         from .responses import ResponseObject, ResponsesRequest
 
         body = ResponsesRequest.of(request).to_wire()
-        return self._parse(self.send("POST", "responses", json_body=body, headers=headers), ResponseObject)
+        return self._parse(
+            self.send("POST", self._api_host("responses"), json_body=body, headers=headers), ResponseObject
+        )
 
     def responses_stream(
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> ResponseEventStream:
         """``POST /responses`` with ``stream: true``: typed events; failures raise ``StreamError``."""
+        limits = stream_limits(self.config, None, time.monotonic())
         from .responses import ResponseEventStream, ResponsesRequest, ResponseStreamEvent
 
         body = ResponsesRequest.of(request).to_wire(stream=True)
-        response = self.send("POST", "responses", json_body=body, headers=headers, stream=True)
-        return ResponseEventStream(Stream(response, ResponseStreamEvent))
+        response = self.send(
+            "POST", self._api_host("responses"), json_body=body, headers=headers, stream=True
+        )
+        return ResponseEventStream(Stream(response, ResponseStreamEvent, **limits))
 
     def responses_get(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> ResponseObject:
         """``GET /responses/{id}`` (404 ``NotFoundError`` when unknown or not stored)."""

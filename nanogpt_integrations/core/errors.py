@@ -18,7 +18,9 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CacheConsistencyError",
+    "ConfigurationError",
     "ConflictError",
+    "EventTooLargeError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NanoGPTError",
@@ -28,6 +30,7 @@ __all__ = [
     "RateLimitError",
     "RequestTooLargeError",
     "ServiceUnavailableError",
+    "StreamDeadlineError",
     "StreamError",
     "error_from_response",
     "parse_error_body",
@@ -88,6 +91,11 @@ def _rebuild_error(cls: type[NanoGPTError], message: str, state: dict[str, Any])
 
 class MissingAPIKeyError(NanoGPTError, ValueError):
     """No API key was given and ``NANOGPT_API_KEY`` is not set; raised before any request."""
+
+
+class ConfigurationError(NanoGPTError, ValueError):
+    """A setting that cannot work, found before any request: names the parameter and what is
+    allowed, never the value of a secret."""
 
 
 class APIConnectionError(NanoGPTError):
@@ -271,3 +279,23 @@ def stream_error_from_frame(frame: Mapping[str, Any], request_id: str | None) ->
         request_id=request_id,
         body=dict(frame),
     )
+
+
+# -- stream limits: the cap on one event and the total stream deadline (docs/streams-and-limits.md)
+
+
+class EventTooLargeError(StreamError):
+    """One server-sent event grew past the client's ``max_event_bytes`` (default 64 MiB).
+
+    Raised instead of buffering without bound; ``limit`` holds the cap in bytes. Events that were
+    complete before it are delivered first.
+    """
+
+    limit: int | None = None
+
+
+class StreamDeadlineError(StreamError, APITimeoutError):
+    """The stream did not end within ``stream_deadline`` seconds (a total bound; ``timeout`` is
+    per read). Also an :class:`APITimeoutError`; ``deadline`` holds the bound in seconds."""
+
+    deadline: float | None = None

@@ -183,7 +183,9 @@ def build_model_id(
         )
 
     web = parsed.web_search
-    if web_search is not None and web_search is not False:
+    if web_search is False:
+        web = None  # an explicit "no web search" removes an :online suffix written into the model
+    elif web_search is not None:
         suffix = web_search_suffix(web_search)
         web = suffix.split("/", 1)[1] if suffix and "/" in suffix else ""
     elif parsed.web_search:

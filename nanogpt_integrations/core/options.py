@@ -3,7 +3,13 @@
 :class:`NanoGPTOptions` holds every NanoGPT-specific knob (web search, routing, provider, billing,
 caching, prompt caching, reasoning) under the same names in LangChain and LlamaIndex, validates
 them, and :meth:`NanoGPTOptions.apply` turns them into the model ID, body fields and headers of a
-request (reference §3–§7).
+request (api-reference/miscellaneous/model-suffixes.mdx, provider-selection.mdx,
+prompt-caching.mdx, extended-thinking.mdx; endpoint/chat-completion.mdx).
+
+Billing: routing suffixes (``routing=``), ``provider=`` (the ``X-Provider`` header or a body
+``provider`` object) and provider suffixes are billed pay-as-you-go at the selected provider's
+price plus NanoGPT's provider-selection markup (5% at the time of writing), and bypass
+subscription coverage (provider-selection.mdx, "Billing and Markup").
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ __all__ = [
     "ReasoningOptions",
     "RequestParts",
     "WebSearchOptions",
+    "check_header_value",
 ]
 
-ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+#: The published enum (api-reference/endpoint/chat-completion.mdx, ``reasoning_effort``).
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
 REASONING_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
 BillingMode = Literal["paygo", "pay-as-you-go", "pay_as_you_go", "paid", "payg"]
 BILLING_MODES: tuple[str, ...] = get_args(BillingMode)
@@ -145,6 +153,18 @@ def _check_type(name: str, value: Any, types: tuple[type, ...], expected: str) -
         raise ValueError(f"{name} must be {expected}; got {type(value).__name__} {value!r}")
 
 
+def check_header_value(name: str, value: Any, *, source: str) -> None:
+    """``ValueError`` naming ``source`` and the header when ``value`` cannot be sent as a header
+    (not a string, a line break or another control character, non-ASCII). The value itself is
+    never shown: headers may hold secrets."""
+    if not isinstance(value, str):
+        raise ValueError(f"{source}: header {name!r} must be a string; got {type(value).__name__}")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value if ch != "\t"):
+        raise ValueError(f"{source}: header {name!r} contains a line break or control character")
+    if not value.isascii():
+        raise ValueError(f"{source}: header {name!r} contains non-ASCII characters")
+
+
 def _routing_key(routing: str | None) -> str | None:
     return ROUTING_ALIASES.get(routing.strip().lower().lstrip(":")) if routing else None
 
@@ -211,8 +231,12 @@ class NanoGPTOptions:
         set_(self, "reasoning", _coerce(ReasoningOptions, self.reasoning, "reasoning"))
         _check_choice("reasoning_effort", self.reasoning_effort, REASONING_EFFORTS)
         _check_choice("billing_mode", self.billing_mode, BILLING_MODES)
-        if isinstance(self.provider, str) and not self.provider.strip():
-            raise ValueError("provider must be a non-empty provider id (e.g. 'novita') or a ProviderRouting")
+        if isinstance(self.provider, str):
+            if not self.provider.strip():
+                raise ValueError(
+                    "provider must be a non-empty provider id (e.g. 'novita') or a ProviderRouting"
+                )
+            check_header_value("X-Provider", self.provider.strip(), source="provider")
         if self.sticky_provider is not None and not self.caching and _routing_key(self.routing) != "caching":
             raise ValueError("sticky_provider only applies with caching=True (or routing='caching')")
         # Validate suffix rules now, with a placeholder model, so errors surface at construction.

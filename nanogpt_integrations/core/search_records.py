@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from .web_search import SourcedAnswer, WebSearchRequest, WebSearchResponse
+from .web_search import SourcedAnswer, WebSearchRequest, WebSearchResponse, text_or_none
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -220,14 +220,17 @@ def _result_item(item: Mapping[str, Any]) -> _Item:
     """One ``searchResults`` item read from its wire keys (reference §10), as
     :class:`~.web_search.WebSearchResult` reads them: text from ``content``, ``snippet`` or
     ``description``, title from ``title`` or ``name``. Read directly because this runs for every
-    result of every call and a model per item costs more than the rest of the conversion."""
-    kind = item.get("type") or "text"
-    url = item.get("url")
-    title = item.get("title") or item.get("name")
-    image_url = item.get("imageUrl") or item.get("image_url")
-    text = item.get("content") or item.get("snippet") or item.get("description") or ""
+    result of every call and a model per item costs more than the rest of the conversion.
+    Like the model, a field that is not a string (a number or an object where a URL or title
+    belongs) is read as absent, so it never reaches the metadata."""
+    get = item.get
+    kind = text_or_none(get("type")) or "text"
+    url = text_or_none(get("url"))
+    title = text_or_none(get("title")) or text_or_none(get("name"))
+    image_url = text_or_none(get("imageUrl")) or text_or_none(get("image_url"))
+    text = text_or_none(get("content")) or text_or_none(get("snippet")) or text_or_none(get("description"))
     if not text and kind == "image":
-        text = title or image_url or url or ""
+        text = title or image_url or url
     meta: dict[str, Any] = {}
     if title is not None:
         meta["title"] = title
@@ -236,11 +239,13 @@ def _result_item(item: Mapping[str, Any]) -> _Item:
     meta["type"] = kind
     if image_url:
         meta["image_url"] = image_url
-    if item.get("date"):
-        meta["date"] = item["date"]
-    if item.get("favicon"):
-        meta["favicon"] = item["favicon"]
-    return kind, url, str(text), meta
+    date = text_or_none(get("date"))
+    if date:
+        meta["date"] = date
+    favicon = text_or_none(get("favicon"))
+    if favicon:
+        meta["favicon"] = favicon
+    return kind, url, text or "", meta
 
 
 def _sourced_answer_items(answer: SourcedAnswer) -> list[_Item]:

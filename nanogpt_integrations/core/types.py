@@ -2,16 +2,20 @@
 
 Every model tolerates unknown fields (``extra="allow"``): NanoGPT adds fields often and the docs
 tell clients not to validate ``usage`` strictly. Numbers that some upstreams send as floats or
-strings are coerced leniently.
+strings are coerced leniently; a token count or cost that is not a finite, non-negative number
+(``-5``, ``1e400``, ``"n/a"``) is ignored (None) and logged at WARNING, never reported as a value
+and never raised as a raw ``OverflowError``.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Any
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
-from ._wire import WireModel, lenient_int
+from ._wire import WireModel
 
 __all__ = [
     "ChatCompletion",
@@ -31,7 +35,55 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "WireModel",
+    "money",
+    "token_count",
 ]
+
+logger = logging.getLogger("nanogpt_integrations")
+
+
+def _ignored(value: Any, name: str, kind: str) -> None:
+    logger.warning("NanoGPT sent %s=%r, not a valid %s: ignored", name, value, kind)
+
+
+def token_count(value: Any, name: str = "token count") -> int | None:
+    """A token count from whatever an upstream sent: ints, integral floats and numeric strings.
+
+    None for None, and for anything that is not a finite number >= 0 (negative, ``1e400``, NaN,
+    text, booleans), which is logged instead of being reported as a count.
+    """
+    if type(value) is int and value >= 0:
+        return value
+    if value is None:
+        return None
+    number = None if type(value) is int else _number(value)
+    if number is not None and number >= 0:
+        return int(number)
+    _ignored(value, name, "token count")
+    return None
+
+
+def money(value: Any, name: str = "cost") -> float | None:
+    """An amount of money: numbers and numeric strings (``"0.01"``) as float; None for None and for
+    anything that is not a finite number >= 0, which is logged instead of being reported."""
+    if value is None:
+        return None
+    number = _number(value)
+    if number is not None and number >= 0:
+        return number
+    _ignored(value, name, "amount")
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from a number or numeric string; None otherwise (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 class TokenUsage(WireModel):
@@ -77,21 +129,39 @@ class Usage(WireModel):
         mode="before",
     )
     @classmethod
-    def _lenient_int(cls, value: Any) -> int | None:
-        return None if value is None else lenient_int(value)
+    def _lenient_int(cls, value: Any, info: ValidationInfo) -> int | None:
+        return token_count(value, f"usage.{info.field_name}")
+
+    @property
+    def has_counts(self) -> bool:
+        """Whether any top-level count survived validation (all ignored or absent: no usage)."""
+        return any(
+            value is not None
+            for value in (
+                self.prompt_tokens,
+                self.completion_tokens,
+                self.total_tokens,
+                self.input_tokens,
+                self.output_tokens,
+            )
+        )
 
     def normalized(self) -> TokenUsage:
         """Counts with cache and reasoning details resolved from whichever fields are present."""
         # The top-level counts are ints or None after validation; the detail dicts are free-form.
         prompt_details = self.prompt_tokens_details or self.input_tokens_details or {}
         completion_details = self.completion_tokens_details or self.output_tokens_details or {}
-        cache_read = max(self.cache_read_input_tokens or 0, lenient_int(prompt_details.get("cached_tokens")))
+
+        def detail(details: dict[str, Any], key: str) -> int:
+            return token_count(details.get(key), key) or 0
+
+        cache_read = max(self.cache_read_input_tokens or 0, detail(prompt_details, "cached_tokens"))
         cache_creation = max(
             self.cache_creation_input_tokens or 0,
-            lenient_int(prompt_details.get("cache_write_tokens")),
-            lenient_int(prompt_details.get("cache_creation_tokens")),
+            detail(prompt_details, "cache_write_tokens"),
+            detail(prompt_details, "cache_creation_tokens"),
         )
-        reasoning = max(self.reasoning_tokens or 0, lenient_int(completion_details.get("reasoning_tokens")))
+        reasoning = max(self.reasoning_tokens or 0, detail(completion_details, "reasoning_tokens"))
         prompt = (self.prompt_tokens if self.prompt_tokens is not None else self.input_tokens) or 0
         output = (self.completion_tokens if self.completion_tokens is not None else self.output_tokens) or 0
         if prompt < cache_read + cache_creation:
@@ -109,7 +179,8 @@ class Usage(WireModel):
 
 
 class Pricing(WireModel):
-    """``x_nanogpt_pricing``: what the request was charged (reference §2.7; key set uncertain)."""
+    """``x_nanogpt_pricing``: what the request was charged (fields listed in
+    ``api-reference/miscellaneous/streaming-protocol.mdx`` and ``prompt-caching.mdx``; others kept)."""
 
     amount: float | None = None
     cost: float | None = None
@@ -124,6 +195,36 @@ class Pricing(WireModel):
     cache_read_input_tokens: int | None = Field(default=None, alias="cacheReadInputTokens")
     request_id: str | None = Field(default=None, alias="requestId")
     error: Any = None
+
+    @field_validator("amount", "cost", "cost_usd", "usd_cost", "cache_cost", mode="before")
+    @classmethod
+    def _money(cls, value: Any, info: ValidationInfo) -> float | None:
+        return money(value, f"x_nanogpt_pricing.{info.field_name}")
+
+    @field_validator(
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        mode="before",
+    )
+    @classmethod
+    def _tokens(cls, value: Any, info: ValidationInfo) -> int | None:
+        return token_count(value, f"x_nanogpt_pricing.{info.field_name}")
+
+    def usage(self) -> TokenUsage | None:
+        """Token counts from ``inputTokens`` / ``outputTokens`` and the cache counts, normalised like
+        ``usage`` (None without an input or output count). NanoGPT may backfill ``usage`` from these
+        (``api-reference/miscellaneous/streaming-protocol.mdx``); whether ``inputTokens`` includes
+        cached tokens is not documented, so cached tokens are added only when it is smaller."""
+        if self.input_tokens is None and self.output_tokens is None:
+            return None
+        return Usage(
+            prompt_tokens=self.input_tokens,
+            completion_tokens=self.output_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens,
+        ).normalized()
 
     @property
     def charged(self) -> float | None:
@@ -227,7 +328,8 @@ class ChatCompletion(_Responded):
 
 class Delta(WireModel):
     role: str | None = None
-    content: str | None = None
+    #: A string, or (Mistral thinking models) a list of parts, read like a message's content.
+    content: Any = None
     reasoning: str | None = None
     reasoning_content: str | None = None
     reasoning_details: list[Any] | None = None

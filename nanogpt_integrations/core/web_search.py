@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .types import WireModel
+from .types import WireModel, money
 
 __all__ = [
     "SEARCH_PROVIDERS",
@@ -25,6 +25,7 @@ __all__ = [
     "WebSearchResponse",
     "WebSearchResult",
     "WebSource",
+    "text_or_none",
 ]
 
 SearchProvider = Literal[
@@ -166,8 +167,17 @@ class WebSearchRequest(BaseModel):
         return body
 
 
+def text_or_none(value: Any) -> str | None:
+    """A string field of a search result as sent, or None when it is not a string (a number or an
+    object where a URL or title belongs is not passed on as one)."""
+    return value if isinstance(value, str) else None
+
+
 class WebSearchResult(WireModel):
-    """One ``searchResults`` item; text comes from ``content``, ``snippet`` or ``description``."""
+    """One ``searchResults`` item; text comes from ``content``, ``snippet`` or ``description``.
+
+    String fields that arrive as something else are read as absent (see :func:`text_or_none`).
+    """
 
     type: str = "text"
     title: str | None = None
@@ -179,6 +189,27 @@ class WebSearchResult(WireModel):
     image_url: str | None = Field(default=None, alias="imageUrl")
     date: str | None = None
     favicon: str | None = None
+
+    @field_validator(
+        "title",
+        "name",
+        "url",
+        "content",
+        "snippet",
+        "description",
+        "image_url",
+        "date",
+        "favicon",
+        mode="before",
+    )
+    @classmethod
+    def _strings_only(cls, value: Any) -> str | None:
+        return text_or_none(value)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> str:
+        return value if isinstance(value, str) and value else "text"
 
     @property
     def text(self) -> str:
@@ -194,6 +225,11 @@ class WebSource(WireModel):
     url: str | None = None
     snippet: str | None = None
     content: str | None = None
+
+    @field_validator("name", "url", "snippet", "content", mode="before")
+    @classmethod
+    def _strings_only(cls, value: Any) -> str | None:
+        return text_or_none(value)
 
     @property
     def text(self) -> str:
@@ -217,8 +253,9 @@ class WebSearchResponse(WireModel):
 
     @property
     def cost(self) -> float | None:
-        value = self.metadata.get("cost")
-        return float(value) if isinstance(value, (int, float)) else None
+        """``metadata.cost`` in USD: numbers and numeric strings (``"0.01"``); None when absent or
+        not a finite amount >= 0 (logged)."""
+        return money(self.metadata.get("cost"), "metadata.cost")
 
     def results(self) -> list[WebSearchResult]:
         """``searchResults`` items (empty for the other output types)."""

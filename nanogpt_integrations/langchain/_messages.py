@@ -1,10 +1,11 @@
-"""LangChain messages → NanoGPT chat-completion messages (pure functions, no I/O).
+"""LangChain messages → the core's neutral messages (pure functions, no I/O).
 
 Covers system / human / AI / tool / generic chat messages; string or block content in every format
 LangChain users send (LangChain v1 standard blocks, legacy v0 blocks, OpenAI Chat Completions parts,
 Anthropic-format blocks); ``cache_control`` kept wherever a user put it (on a block, in a block's
-``extras``, or hoisted from ``ToolMessage`` content to the tool message); and reasoning sent back
-as ``reasoning_details`` on the next turn.
+``extras``, or hoisted from ``ToolMessage`` content to the tool message); an AI message's reasoning
+(text and structured details) and Responses API id carried along. How all of that is sent (string or
+parts, which reasoning fields) is the core's decision (:mod:`nanogpt_integrations.core.messages`).
 """
 
 from __future__ import annotations
@@ -230,70 +231,78 @@ def _ai_tool_calls(message: AIMessage) -> list[dict[str, Any]]:
 
 
 def _reasoning_detail(block: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A reasoning block from message content → an OpenRouter-style ``reasoning_details`` entry."""
+    """A structured reasoning block from message content → a ``reasoning_details`` entry (Anthropic
+    thinking with its signature, redacted thinking, or a detail NanoGPT sent that was kept in extras)."""
     kind = block.get("type")
-    if kind == "thinking":
-        detail: dict[str, Any] = {"type": "reasoning.text", "text": str(block.get("thinking", ""))}
-        if block.get("signature"):
-            detail["signature"] = block["signature"]
-            detail["format"] = "anthropic-claude-v1"
-        return detail
+    if kind == "thinking" and block.get("signature"):
+        return {
+            "type": "reasoning.text",
+            "text": str(block.get("thinking", "")),
+            "signature": block["signature"],
+            "format": "anthropic-claude-v1",
+        }
     if kind == "redacted_thinking":
         return {"type": "reasoning.encrypted", "data": block.get("data"), "format": "anthropic-claude-v1"}
     if kind == "reasoning":
         extras = block.get("extras")
         if isinstance(extras, Mapping) and isinstance(extras.get("reasoning_detail"), Mapping):
             return dict(extras["reasoning_detail"])
-        text = block.get("reasoning")
-        return {"type": "reasoning.text", "text": str(text)} if text else None
     return None
 
 
-def _ai_reasoning_details(message: AIMessage) -> list[Any]:
-    """What to send back as ``reasoning_details``: the stored list, else reasoning content blocks, else
-    ``reasoning_content`` (e.g. a DeepSeek-style message from another integration)."""
-    stored = message.additional_kwargs.get("reasoning_details")
+def _reasoning_text(block: Mapping[str, Any]) -> str:
+    kind = block.get("type")
+    if kind == "thinking":
+        return str(block.get("thinking") or "")
+    if kind == "reasoning":
+        return str(block.get("reasoning") or "")
+    return ""
+
+
+def _ai_reasoning(message: AIMessage) -> tuple[str, list[Any]]:
+    """The reasoning text and structured details an AI message came with (none invented):
+    ``additional_kwargs`` (where this package puts them), else reasoning content blocks."""
+    kwargs = message.additional_kwargs
+    blocks = (
+        [b for b in message.content if isinstance(b, Mapping)] if isinstance(message.content, list) else []
+    )
+    text = kwargs.get("reasoning_content")
+    if not isinstance(text, str) or not text:
+        text = "".join(_reasoning_text(b) for b in blocks)
+    stored = kwargs.get("reasoning_details")
     if isinstance(stored, list) and stored:
-        return list(stored)
-    details = [
-        detail
-        for block in (message.content if isinstance(message.content, list) else [])
-        if isinstance(block, Mapping) and (detail := _reasoning_detail(block)) is not None
-    ]
-    text = message.additional_kwargs.get("reasoning_content")
-    if not details and isinstance(text, str) and text:
-        details = [{"type": "reasoning.text", "text": text}]
-    return details
+        details = list(stored)
+    else:
+        details = [d for b in blocks if (d := _reasoning_detail(b)) is not None]
+    return text, details
 
 
-def _ai_content(message: AIMessage) -> str | list[dict[str, Any]] | None:
+def _ai_content(message: AIMessage) -> str | list[dict[str, Any]]:
     """Only what the assistant said goes back as content: tool calls and reasoning travel apart."""
     content = message.content
     if isinstance(content, str):
         return content
-    parts = [
+    return [
         part
         for block in content
         if (isinstance(block, str) or block.get("type") not in _AI_SKIPPED | _REASONING_TYPES)
         and (part := convert_block(block)) is not None
     ]
-    if not any(_cache_control(p) is not None for p in parts) and all(p.get("type") == "text" for p in parts):
-        return "".join(str(p.get("text", "")) for p in parts)
-    return parts
 
 
 def _convert_ai(message: AIMessage) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": "assistant"}
-    content = _ai_content(message)
+    wire: dict[str, Any] = {"role": "assistant", "content": _ai_content(message)}
     calls = _ai_tool_calls(message)
     if calls:
         wire["tool_calls"] = calls
-        wire["content"] = content or None
-    else:
-        wire["content"] = content if content is not None else ""
-    details = _ai_reasoning_details(message)
+    reasoning, details = _ai_reasoning(message)
+    if reasoning:
+        wire["reasoning"] = reasoning
     if details:
         wire["reasoning_details"] = details
+    response_id = message.response_metadata.get("id")
+    if isinstance(response_id, str) and response_id.startswith("resp_"):
+        wire["response_id"] = response_id
     return wire
 
 
@@ -308,19 +317,26 @@ def _tool_result_content(message: ToolMessage) -> tuple[str | list[dict[str, Any
     for part in parts:
         if "cache_control" in part:
             marker = part.pop("cache_control")
-    if all(p.get("type") == "text" for p in parts):
-        return "".join(str(p.get("text", "")) for p in parts), marker
     return parts, marker
+
+
+def _error_prefixed(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """Tool-result content marked as an error in its text (the wire format has no error flag)."""
+    if isinstance(content, str):
+        return content if content.lower().startswith("error") else f"Error: {content}"
+    if content and content[0].get("type") == "text":
+        text = str(content[0].get("text", ""))
+        if not text.lower().startswith("error"):
+            return [{**content[0], "text": f"Error: {text}"}, *content[1:]]
+        return content
+    return [{"type": "text", "text": "Error:"}, *content]
 
 
 def _convert_tool(message: ToolMessage) -> dict[str, Any]:
     content, marker = _tool_result_content(message)
     if message.status == "error":
         # OpenAI-format tool results have no error flag: say it in the text so the model knows.
-        if isinstance(content, str) and not content.lower().startswith("error"):
-            content = f"Error: {content}"
-        elif isinstance(content, list):
-            content = [{"type": "text", "text": "Error:"}, *content]
+        content = _error_prefixed(content)
     wire: dict[str, Any] = {"role": "tool", "tool_call_id": message.tool_call_id, "content": content}
     if marker is not None:
         wire["cache_control"] = marker
@@ -348,5 +364,5 @@ def convert_message(message: BaseMessage) -> dict[str, Any]:
 
 
 def convert_messages(messages: Iterable[BaseMessage]) -> list[dict[str, Any]]:
-    """LangChain messages → the ``messages`` array of a NanoGPT chat request."""
+    """LangChain messages → neutral messages for the core's request builder."""
     return [convert_message(m) for m in messages]

@@ -23,18 +23,18 @@ from langchain_core.outputs import ChatGeneration, ChatResult, GenerationChunk
 from .._fast_models import ValidatedTemplate
 
 if TYPE_CHECKING:  # annotations only: the wire models load with the client, not on import
-    from ..core import AssistantTurn, Completion, Pricing, StreamDelta, TokenUsage, ToolCallResult
+    from ..core import AssistantTurn, Pricing, StreamDelta, TokenUsage, ToolCallResult
 
 __all__ = [
     "MODEL_PROVIDER",
     "chat_result",
     "chunk_from_delta",
-    "completion_result",
     "final_chunk",
     "message_from_turn",
     "parse_tool_call",
     "pricing_metadata",
     "response_metadata",
+    "text_result",
     "text_stream_end",
     "usage_metadata",
 ]
@@ -78,6 +78,7 @@ def response_metadata(turn: AssistantTurn) -> dict[str, Any]:
         "system_fingerprint": turn.system_fingerprint,
         "request_id": turn.request_id,
         "token_usage": turn.raw_usage,
+        "usage_source": turn.usage_source,
     }
     meta = {k: v for k, v in meta.items() if v is not None}
     meta.update(pricing_metadata(turn.pricing))
@@ -85,7 +86,10 @@ def response_metadata(turn: AssistantTurn) -> dict[str, Any]:
 
 
 def parse_tool_call(call: ToolCallResult) -> ToolCall | InvalidToolCall:
-    """Arguments parsed as a JSON object, or an invalid tool call carrying the error."""
+    """Arguments parsed as a JSON object, or an invalid tool call carrying the error (also for a
+    call the core flagged: no function name, or a repeated id)."""
+    if call.error is not None:
+        return invalid_tool_call(name=call.name or None, args=call.arguments, id=call.id, error=call.error)
     raw = call.arguments.strip()
     try:
         args = json.loads(raw) if raw else {}
@@ -215,17 +219,27 @@ def chunk_from_delta(delta: StreamDelta, message_id: str | None) -> AIMessageChu
 
 
 def final_chunk(turn: AssistantTurn) -> AIMessageChunk:
-    """The closing chunk of a stream: usage, metadata, cost and ``reasoning_details``."""
+    """The closing chunk of a stream: usage, metadata, cost and ``reasoning_details``.
+
+    Tool calls the core flagged (no function name, a repeated id) were never sent as
+    ``tool_call_chunks``; they are listed here in ``response_metadata["invalid_tool_calls"]``.
+    (LangChain rebuilds ``invalid_tool_calls`` of merged chunks from their ``tool_call_chunks``
+    and would turn a nameless call with valid JSON arguments back into a call named ``""``.)
+    """
     additional: dict[str, Any] = {}
     if turn.reasoning_details:
         additional["reasoning_details"] = list(turn.reasoning_details)
     if turn.refusal:
         additional["refusal"] = turn.refusal
+    meta = response_metadata(turn)
+    invalid = [parse_tool_call(call) for call in turn.tool_calls if call.error is not None]
+    if invalid:
+        meta["invalid_tool_calls"] = invalid
     return AIMessageChunk(
         content="",
         additional_kwargs=additional,
         usage_metadata=usage_metadata(turn.usage) if turn.usage else None,
-        response_metadata=response_metadata(turn),
+        response_metadata=meta,
         id=turn.id,
         chunk_position="last",
     )
@@ -241,6 +255,7 @@ def _text_info(
     usage: TokenUsage | None,
     pricing: Pricing | None,
     request_id: str | None,
+    usage_source: str | None = None,
 ) -> dict[str, Any]:
     """``generation_info``: finish reason, normalised usage, cost and ids (None values dropped)."""
     info: dict[str, Any] = {
@@ -250,28 +265,24 @@ def _text_info(
         "id": completion_id,
         "request_id": request_id,
         "usage": usage.model_dump() if usage else None,
+        "usage_source": usage_source,
     }
     info = {k: v for k, v in info.items() if v is not None}
     info.update(pricing_metadata(pricing))
     return info
 
 
-def completion_result(completion: Completion) -> tuple[str, dict[str, Any]]:
-    """A ``/completions`` response → (text, ``generation_info``)."""
-    choice = completion.choices[0] if completion.choices else None
-    usage = completion.usage.normalized() if completion.usage else None
+def text_result(turn: AssistantTurn) -> tuple[str, dict[str, Any]]:
+    """A ``/completions`` reply → (text, ``generation_info``)."""
     info = _text_info(
-        completion.id,
-        completion.model,
-        choice.finish_reason if choice else None,
-        usage,
-        completion.x_nanogpt_pricing,
-        completion.request_id,
+        turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id, turn.usage_source
     )
-    return (choice.text if choice else ""), info
+    return turn.content, info
 
 
 def text_stream_end(turn: AssistantTurn) -> GenerationChunk:
     """The closing chunk of a text-completion stream: finish reason, usage and cost."""
-    info = _text_info(turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id)
+    info = _text_info(
+        turn.id, turn.model, turn.finish_reason, turn.usage, turn.pricing, turn.request_id, turn.usage_source
+    )
     return GenerationChunk(text="", generation_info=info)

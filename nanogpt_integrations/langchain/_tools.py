@@ -13,11 +13,9 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 
-__all__ = ["ToolLike", "format_tool", "format_tools", "response_format", "schema_name", "tool_choice"]
+__all__ = ["ToolLike", "format_tool", "format_tools", "response_format", "schema_name"]
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
-
-_CHOICE_WORDS = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
 
 
 def _marker(tool: Any) -> Any:
@@ -55,45 +53,18 @@ def format_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> li
     return [format_tool(t, strict=strict) for t in tools]
 
 
-def _named(name: str) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": name}}
-
-
-def tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> str | dict[str, Any] | None:
-    """LangChain ``tool_choice`` → NanoGPT's: auto / none / required / a named function (or None).
-
-    ``"any"`` and ``True`` mean "call some tool" (``True`` with a single tool names it, as in
-    ChatOpenRouter); a bare tool name forces that tool and must be one of ``tools``.
-    """
-    if choice is None or choice is False:
-        return None
-    names = [str(t.get("function", {}).get("name")) for t in tools]
-    if choice is True:
-        return _named(names[0]) if len(names) == 1 else "required"
-    if isinstance(choice, str):
-        if choice in _CHOICE_WORDS:
-            return _CHOICE_WORDS[choice]
-        if choice not in names:
-            raise ValueError(f"tool_choice={choice!r} is not one of the bound tools {names}")
-        return _named(choice)
-    if isinstance(choice, Mapping):
-        return dict(choice)
-    raise ValueError(f"unsupported tool_choice {choice!r}: use 'auto', 'none', 'any', a tool name or a dict")
-
-
 def schema_name(schema: Mapping[str, Any] | type) -> str:
     """The function name LangChain derives for ``schema`` (pydantic class, TypedDict or JSON schema)."""
     return str(convert_to_openai_function(schema)["name"])
 
 
 def response_format(schema: Mapping[str, Any] | type | None, *, strict: bool | None = None) -> dict[str, Any]:
-    """``response_format`` for json_schema output (reference §2.6), or json_object when no schema."""
+    """``response_format`` for json_schema output (the core's envelope), or json_object when no schema."""
+    from ..core.request import json_schema_format
+
     if schema is None:
         return {"type": "json_object"}
     function = convert_to_openai_function(schema, strict=strict)
-    spec: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
-    if function.get("description"):
-        spec["description"] = function["description"]
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
+    return json_schema_format(
+        function["name"], function["parameters"], description=function.get("description"), strict=strict
+    )

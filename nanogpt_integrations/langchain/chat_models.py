@@ -7,7 +7,6 @@ the ``_``-prefixed modules next to it; HTTP, retries, SSE and stream merging in 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,42 +18,24 @@ from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import ConfigDict, model_validator
-from typing_extensions import Self
+from pydantic import ConfigDict
 
-from .._fast_models import private
-from ..core import (
-    ModelInfo,
-    StreamAccumulator,
-    turn_from_completion,
-)
+from ..core import ModelInfo
+from ..core.calls import AsyncReplyStream, Reply, ReplyStream, acomplete, complete
+from ..core.request import WireRequest, build_request
 from . import _profile
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
-from ._payload import Request, build_request, fill_prompt, settings_request, split_kwargs
 from ._responses import chat_result
-from ._settings import OPTION_FIELDS, SAMPLING, Memo, NanoGPTSettings, precompute_signatures
+from ._settings import NanoGPTSettings, precompute_signatures
 from ._tools import ToolLike, format_tools, response_format, schema_name
-from ._tools import tool_choice as normalize_tool_choice
 
 if TYPE_CHECKING:
     # Loaded on first use of with_structured_output: the output parsers cost ~7 ms at import.
-    # The Responses API and TEE routes (_responses_api, _tee) load on their first call.
-    from ..core import ModelProviders
-    from ._responses_api import CallMode
+    from ..core import ModelProviders, TEEVerification
     from ._structured import StructuredMethod
 
 __all__ = ["ChatNanoGPT"]
-
-#: The fields a call without per-call kwargs depends on, read in one C call.
-_request_fields = operator.attrgetter(
-    "model", "stop", "model_kwargs", "extra_body", "force_cache_control", *SAMPLING, *OPTION_FIELDS
-)
-
-#: Per-call switches that pick the route of a call (popped, never sent; see ``_responses_api``).
-_MODE_KWARGS = frozenset(
-    {"use_responses_api", "use_previous_response_id", "verify_tee", "tee_raise_on_failure"}
-)
 
 
 class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
@@ -80,28 +61,6 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
 
     model_config = ConfigDict(defer_build=False)
 
-    force_cache_control: bool = False
-    """Send explicit ``cache_control`` even to models known to cache implicitly (normally dropped)."""
-    use_responses_api: bool = False
-    """Send calls to ``/responses`` instead of ``/chat/completions`` (also per call and with ``.bind``)."""
-    use_previous_response_id: bool = False
-    """Responses API: send only the messages after the last reply with a ``resp_`` id, threading by
-    ``previous_response_id`` (``store`` is set true)."""
-    verify_tee: bool = False
-    """``TEE/`` models: verify the signed request/response hashes; the result is in
-    ``response_metadata["tee_verification"]`` (on the last chunk when streaming)."""
-    tee_raise_on_failure: bool = False
-    """Raise ``TEEVerificationError`` when a TEE verification fails (``unavailable`` never raises)."""
-
-    @model_validator(mode="after")
-    def _check_routes(self) -> Self:
-        """Impossible switch combinations fail at construction (e.g. ``verify_tee`` on a non-TEE model)."""
-        if self.use_responses_api or self.use_previous_response_id or self.verify_tee:
-            from ._responses_api import check_modes
-
-            check_modes(self._mode_defaults(), self.model)
-        return self
-
     # -- LangChain plumbing ------------------------------------------------------------------------
 
     @property
@@ -118,7 +77,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        params = {"model": self.model, **self._defaults(), **self._option_params()}
+        params = {"model": self.model, **self._sampling(), **self._option_params()}
         return {k: v for k, v in params.items() if v is not None}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
@@ -164,73 +123,32 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         catalogue = _profile.known_catalogue(self._catalogue_key())
         return catalogue.get(model) if catalogue else None
 
-    def _request(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> tuple[Request, bool]:
-        """The wire request for one call, and whether to ask for stream usage."""
-        if not kwargs and stop is None:
-            base = self._settings_request()
-            if base is not None:
-                prompt = {"messages": convert_messages(messages)}
-                info = self._known_info(self.model)
-                request = fill_prompt(base, prompt, info=info, force_cache_control=self.force_cache_control)
-                return request, self.stream_usage
-        call_body, controls = split_kwargs(kwargs)
-        stops = stop if stop is not None else self.stop
-        if stops:
-            call_body["stop"] = stops
-        model = str(call_body.get("model") or self.model)
-        request = build_request(
-            model=model,
-            prompt={"messages": convert_messages(messages)},
-            defaults={**self._defaults(), **self.model_kwargs},
-            call_body=call_body,
-            options=self._nanogpt_options(),
-            controls=controls,
-            extra_body=self.extra_body,
-            force_cache_control=self.force_cache_control,
-            info=self._known_info(model),
+    def _wire(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any], *, stream: bool
+    ) -> WireRequest:
+        """The finished request of one call: LangChain messages and kwargs through the core builder."""
+        call = {**kwargs, "stop": stop} if stop is not None else kwargs
+        model = str(call.get("model") or self.model)
+        request = self._chat_request(
+            convert_messages(messages), call, stream=stream, info=self._known_info(model)
         )
-        usage = controls.stream_usage if controls.stream_usage is not None else self.stream_usage
-        return request, usage
+        return build_request(request)
 
-    def _settings_request(self) -> Request | None:
-        """:func:`settings_request` for the current fields, memoised per field values (a copy of
-        them, so in-place edits count)."""
-        memo: Memo[Request | None] = private(self, "_request_memo")
-        return memo.get(
-            _request_fields(self),
-            lambda: settings_request(
-                model=self.model,
-                prompt_key="messages",
-                defaults={**self._defaults(), **self.model_kwargs},
-                stop=self.stop,
-                options=self._nanogpt_options(),
-                extra_body=self.extra_body,
-            ),
-            copy=True,
-        )
+    @staticmethod
+    def _with_tee(message: BaseMessage, verification: TEEVerification | None, raise_on_failure: bool) -> None:
+        """The TEE verification in ``response_metadata["tee_verification"]``; raise on ``failed`` if asked."""
+        if verification is None:
+            return
+        from ..core import TEEVerificationError
 
-    def _mode_defaults(self) -> CallMode:
-        from ._responses_api import CallMode
+        message.response_metadata["tee_verification"] = verification.to_dict()
+        if raise_on_failure and verification.status == "failed":
+            raise TEEVerificationError(verification)
 
-        return CallMode(
-            responses=self.use_responses_api,
-            previous_response_id=self.use_previous_response_id,
-            verify_tee=self.verify_tee,
-            raise_on_failure=self.tee_raise_on_failure,
-        )
-
-    def _mode(self, kwargs: dict[str, Any]) -> CallMode | None:
-        """Pop the per-call route switches; None for plain chat completions (the common case)."""
-        if not (
-            self.use_responses_api or self.use_previous_response_id or self.verify_tee
-        ) and _MODE_KWARGS.isdisjoint(kwargs):
-            return None
-        from ._responses_api import call_mode
-
-        mode = call_mode(kwargs, model=self.model, defaults=self._mode_defaults())
-        return mode if mode.responses or mode.verify_tee else None
+    def _result(self, reply: Reply, wire: WireRequest) -> ChatResult:
+        result = chat_result(reply.turn)
+        self._with_tee(result.generations[0].message, reply.verification, wire.mode.raise_on_failure)
+        return result
 
     # -- calls ---------------------------------------------------------------------------------
 
@@ -241,16 +159,8 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        mode = self._mode(kwargs)
-        if mode is not None:
-            from . import _responses_api, _tee
-
-            if mode.responses:
-                return _responses_api.generate(self, messages, stop, kwargs, mode)
-            return _tee.generate(self, messages, stop, kwargs, mode)
-        request, _ = self._request(messages, stop, kwargs)
-        completion = self._sync_client().chat(request.body, headers=request.headers)
-        return chat_result(turn_from_completion(completion))
+        wire = self._wire(messages, stop, kwargs, stream=False)
+        return self._result(complete(self._sync_client(), wire), wire)
 
     async def _agenerate(
         self,
@@ -259,16 +169,8 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        mode = self._mode(kwargs)
-        if mode is not None:
-            from . import _responses_api, _tee
-
-            if mode.responses:
-                return await _responses_api.agenerate(self, messages, stop, kwargs, mode)
-            return await _tee.agenerate(self, messages, stop, kwargs, mode)
-        request, _ = self._request(messages, stop, kwargs)
-        completion = await self._async_client_get().chat(request.body, headers=request.headers)
-        return chat_result(turn_from_completion(completion))
+        wire = self._wire(messages, stop, kwargs, stream=False)
+        return self._result(await acomplete(self._async_client_get(), wire), wire)
 
     def _stream(
         self,
@@ -277,21 +179,12 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        mode = self._mode(kwargs)
-        if mode is not None:
-            from . import _responses_api, _tee
-
-            if mode.responses:
-                yield from _responses_api.stream(self, messages, stop, kwargs, mode, run_manager)
-            else:
-                yield from _tee.stream(self, messages, stop, kwargs, mode, run_manager)
-            return
-        request, usage = self._request(messages, stop, kwargs)
-        client = self._sync_client()
-        with client.stream_chat(request.body, headers=request.headers, include_usage=usage) as stream:
-            accumulator = StreamAccumulator(stream.request_id)
-            yield from generate_chunks(accumulator, stream, run_manager)
-        yield last_chunk(accumulator.result())
+        wire = self._wire(messages, stop, kwargs, stream=True)
+        replies = ReplyStream(self._sync_client(), wire)
+        yield from generate_chunks(replies, replies, run_manager)
+        final = last_chunk(replies.result())
+        self._with_tee(final.message, replies.verification, wire.mode.raise_on_failure)
+        yield final
 
     async def _astream(
         self,
@@ -300,24 +193,13 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        mode = self._mode(kwargs)
-        if mode is not None:
-            from . import _responses_api, _tee
-
-            chunks = (_responses_api.astream if mode.responses else _tee.astream)(
-                self, messages, stop, kwargs, mode, run_manager
-            )
-            async for routed in chunks:
-                yield routed
-            return
-        request, usage = self._request(messages, stop, kwargs)
-        client = self._async_client_get()
-        stream = await client.stream_chat(request.body, headers=request.headers, include_usage=usage)
-        async with stream:
-            accumulator = StreamAccumulator(stream.request_id)
-            async for chunk in agenerate_chunks(accumulator, stream, run_manager):
-                yield chunk
-        yield last_chunk(accumulator.result())
+        wire = self._wire(messages, stop, kwargs, stream=True)
+        replies = AsyncReplyStream(self._async_client_get(), wire)
+        async for chunk in agenerate_chunks(replies, replies, run_manager):
+            yield chunk
+        final = last_chunk(replies.result())
+        self._with_tee(final.message, replies.verification, wire.mode.raise_on_failure)
+        yield final
 
     # -- tools and structured output -------------------------------------------------------------
 
@@ -335,9 +217,11 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
         ``tool_choice``: "auto", "none", "any"/"required"/True (call some tool), a tool name, or a
         dict. ``parallel_tool_calls`` is only sent when set (several upstreams reject it).
         """
+        from ..core.request import tool_choice_to_wire
+
         formatted = format_tools(tools, strict=strict)
         bound: dict[str, Any] = {"tools": formatted}
-        choice = normalize_tool_choice(tool_choice, formatted)
+        choice = tool_choice_to_wire(tool_choice, formatted)  # checked now, not at the first call
         if choice is not None:
             bound["tool_choice"] = choice
         if parallel_tool_calls is not None:

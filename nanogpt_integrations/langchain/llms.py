@@ -17,9 +17,9 @@ from langchain_core.language_models.base import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from pydantic import ConfigDict
 
-from ..core import StreamAccumulator
-from ._payload import Request, build_request, split_kwargs
-from ._responses import completion_result, text_stream_end
+from ..core.calls import AsyncReplyStream, ReplyStream, acomplete, complete
+from ..core.request import WireRequest, build_request
+from ._responses import text_result, text_stream_end
 from ._settings import NanoGPTSettings, precompute_signatures
 
 __all__ = ["NanoGPT"]
@@ -48,31 +48,19 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, **self._defaults()}
+        return {"model": self.model, **self._sampling()}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = super()._get_ls_params(stop=stop, **kwargs)
         params["ls_provider"] = "nanogpt"
         return params
 
-    def _request(
-        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> tuple[Request, bool]:
-        call_body, controls = split_kwargs(kwargs)
-        stops = stop if stop is not None else self.stop
-        if stops:
-            call_body["stop"] = stops
-        request = build_request(
-            model=str(call_body.get("model") or self.model),
-            prompt={"prompt": prompt},
-            defaults={**self._defaults(), **self.model_kwargs},
-            call_body=call_body,
-            options=self._nanogpt_options(),
-            controls=controls,
-            extra_body=self.extra_body,
-        )
-        usage = controls.stream_usage if controls.stream_usage is not None else self.stream_usage
-        return request, usage
+    def _wire(
+        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any], *, stream: bool
+    ) -> WireRequest:
+        """The ``/completions`` request of one prompt, through the core builder."""
+        call = {**kwargs, "stop": stop} if stop is not None else kwargs
+        return build_request(self._chat_request(None, call, stream=stream, prompt=prompt))
 
     def _generate(
         self,
@@ -86,10 +74,8 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
             if self.streaming:
                 generations.append([self._collect(self._stream(prompt, stop, run_manager, **kwargs))])
                 continue
-            request, _ = self._request(prompt, stop, kwargs)
-            text, info = completion_result(
-                self._sync_client().completions(request.body, headers=request.headers)
-            )
+            reply = complete(self._sync_client(), self._wire(prompt, stop, kwargs, stream=False))
+            text, info = text_result(reply.turn)
             generations.append([Generation(text=text, generation_info=info)])
         return LLMResult(generations=generations, llm_output={"model_name": self.model})
 
@@ -106,9 +92,8 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
             if self.streaming:
                 chunks = [c async for c in self._astream(prompt, stop, run_manager, **kwargs)]
                 return [self._collect(iter(chunks))]
-            request, _ = self._request(prompt, stop, kwargs)
-            completion = await self._async_client_get().completions(request.body, headers=request.headers)
-            text, info = completion_result(completion)
+            reply = await acomplete(self._async_client_get(), self._wire(prompt, stop, kwargs, stream=False))
+            text, info = text_result(reply.turn)
             return [Generation(text=text, generation_info=info)]
 
         generations = await asyncio.gather(*(one(p) for p in prompts))
@@ -130,19 +115,15 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        request, usage = self._request(prompt, stop, kwargs)
-        with self._sync_client().stream_completions(
-            request.body, headers=request.headers, include_usage=usage
-        ) as stream:
-            accumulator = StreamAccumulator(stream.request_id)
-            for raw in stream:
-                text = accumulator.add_completion(raw).content
-                if text:
-                    chunk = GenerationChunk(text=text)
-                    if run_manager:
-                        run_manager.on_llm_new_token(text, chunk=chunk)
-                    yield chunk
-        yield text_stream_end(accumulator.result())
+        replies = ReplyStream(self._sync_client(), self._wire(prompt, stop, kwargs, stream=True))
+        for raw in replies:
+            text = replies.add(raw).content
+            if text:
+                chunk = GenerationChunk(text=text)
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        yield text_stream_end(replies.result())
 
     async def _astream(
         self,
@@ -151,20 +132,15 @@ class NanoGPT(NanoGPTSettings, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        request, usage = self._request(prompt, stop, kwargs)
-        stream = await self._async_client_get().stream_completions(
-            request.body, headers=request.headers, include_usage=usage
-        )
-        async with stream:
-            accumulator = StreamAccumulator(stream.request_id)
-            async for raw in stream:
-                text = accumulator.add_completion(raw).content
-                if text:
-                    chunk = GenerationChunk(text=text)
-                    if run_manager:
-                        await run_manager.on_llm_new_token(text, chunk=chunk)
-                    yield chunk
-        yield text_stream_end(accumulator.result())
+        replies = AsyncReplyStream(self._async_client_get(), self._wire(prompt, stop, kwargs, stream=True))
+        async for raw in replies:
+            text = replies.add(raw).content
+            if text:
+                chunk = GenerationChunk(text=text)
+                if run_manager:
+                    await run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        yield text_stream_end(replies.result())
 
 
 precompute_signatures(NanoGPT, "_generate", "_agenerate")

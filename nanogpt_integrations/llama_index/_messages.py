@@ -1,10 +1,11 @@
-"""LlamaIndex chat messages → NanoGPT wire messages (pure, no I/O besides reading local files).
+"""LlamaIndex chat messages → the core's neutral messages (pure, no I/O besides reading local files).
 
 Content blocks map onto OpenAI-style parts; ``CachePoint`` blocks become ``cache_control`` on the
 wire part before them, in every role including ``system`` (where llama-index-llms-anthropic drops
 them), and ``message.additional_kwargs["cache_control"]`` marks the last part of a message.
-Assistant ``ThinkingBlock`` s are sent back as ``reasoning`` / ``reasoning_details`` so providers
-that need the chain of thought on later turns (DeepSeek-style thinking with tools) get it.
+Assistant ``ThinkingBlock`` s carry their text and ``reasoning_details``, and an assistant message
+from the Responses API its ``response_id``. How all of that is sent (string or parts, which
+reasoning fields) is the core's decision (:mod:`nanogpt_integrations.core.messages`).
 """
 
 from __future__ import annotations
@@ -139,13 +140,6 @@ def blocks_to_parts(blocks: Sequence[ContentBlock], role: str) -> list[WirePart]
     return parts
 
 
-def _collapse(parts: list[WirePart]) -> str | list[WirePart]:
-    """Plain string when every part is unmarked text (the most compatible form), else the parts."""
-    if all(p.get("type") == "text" and "cache_control" not in p for p in parts):
-        return "\n".join(p["text"] for p in parts)
-    return parts
-
-
 def _tool_calls_to_wire(message: ChatMessage) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     for block in message.blocks:
@@ -196,8 +190,8 @@ def _reasoning_fields(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
-def message_to_wire(message: ChatMessage, *, replay_reasoning: bool = True) -> WireMessage:
-    """One LlamaIndex message → one wire message."""
+def message_to_wire(message: ChatMessage) -> WireMessage:
+    """One LlamaIndex message → one neutral message."""
     role = _ROLE_MAP.get(message.role, str(message.role.value))
     parts = blocks_to_parts(message.blocks, role)
     marker = message.additional_kwargs.get("cache_control")
@@ -205,16 +199,16 @@ def message_to_wire(message: ChatMessage, *, replay_reasoning: bool = True) -> W
         if not parts:
             raise ValueError(f"cache_control in additional_kwargs of an empty {role} message")
         parts[-1]["cache_control"] = cache_control_of(marker)
-    wire: WireMessage = {"role": role}
+    wire: WireMessage = {"role": role, "content": parts}
     if role == "assistant":
         calls = _tool_calls_to_wire(message)
-        wire["content"] = _collapse(parts) if parts else (None if calls else "")
         if calls:
             wire["tool_calls"] = calls
-        if replay_reasoning:
-            wire.update(_reasoning_fields(message))
+        wire.update(_reasoning_fields(message))
+        response_id = message.additional_kwargs.get("response_id")
+        if isinstance(response_id, str) and response_id:
+            wire["response_id"] = response_id
         return wire
-    wire["content"] = _collapse(parts) if parts else ""
     if role == "tool":
         call_id = message.additional_kwargs.get("tool_call_id")
         if call_id:
@@ -225,6 +219,6 @@ def message_to_wire(message: ChatMessage, *, replay_reasoning: bool = True) -> W
     return wire
 
 
-def messages_to_wire(messages: Sequence[ChatMessage], *, replay_reasoning: bool = True) -> list[WireMessage]:
-    """A LlamaIndex conversation → the wire ``messages`` list."""
-    return [message_to_wire(m, replay_reasoning=replay_reasoning) for m in messages]
+def messages_to_wire(messages: Sequence[ChatMessage]) -> list[WireMessage]:
+    """A LlamaIndex conversation → neutral messages for the core's request builder."""
+    return [message_to_wire(m) for m in messages]

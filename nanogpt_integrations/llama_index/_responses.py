@@ -7,7 +7,7 @@ the counts either in ``raw.usage`` or, when the last chunk has none, in ``additi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -20,15 +20,20 @@ from llama_index.core.base.llms.types import (
 )
 
 from nanogpt_integrations._fast_models import plain_constructor
-from nanogpt_integrations.core import AssistantTurn, Pricing, StreamAccumulator, TokenUsage
-from nanogpt_integrations.core.types import ChatCompletionChunk, Completion
+from nanogpt_integrations.core import AssistantTurn, Pricing, TokenUsage, ToolCallResult
+
+if TYPE_CHECKING:
+    from nanogpt_integrations.core import TEEVerification
+    from nanogpt_integrations.core.calls import AsyncReplyStream, Reply, ReplyStream
 
 from ._tools import tool_call_blocks
 
 __all__ = [
     "ChatStreamState",
-    "CompletionStreamState",
+    "attach_tee",
     "chat_to_completion",
+    "reply_to_response",
+    "text_to_completion",
     "turn_to_message",
     "turn_to_response",
     "usage_kwargs",
@@ -39,9 +44,14 @@ _chat_message = plain_constructor(ChatMessage)
 _chat_response = plain_constructor(ChatResponse)
 
 
-def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str, Any]:
-    """Token counts (OpenAI names + cache/reasoning) and the server-reported ``cost``."""
+def usage_kwargs(
+    usage: TokenUsage | None, pricing: Pricing | None, source: str | None = None
+) -> dict[str, Any]:
+    """Token counts (OpenAI names + cache/reasoning), the server-reported ``cost``, and
+    ``usage_source`` when the counts came from ``x_nanogpt_pricing`` rather than ``usage``."""
     out: dict[str, Any] = {}
+    if source:
+        out["usage_source"] = source
     if usage is not None:
         out.update(
             prompt_tokens=usage.input_tokens,
@@ -58,19 +68,28 @@ def usage_kwargs(usage: TokenUsage | None, pricing: Pricing | None) -> dict[str,
     return out
 
 
-def _wire_tool_calls(turn: AssistantTurn) -> list[dict[str, Any]]:
+def _wire_tool_calls(calls: list[ToolCallResult]) -> list[dict[str, Any]]:
     return [
         {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-        for c in turn.tool_calls
+        for c in calls
     ]
+
+
+def _invalid_tool_calls(calls: list[ToolCallResult]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "name": c.name or None, "arguments": c.arguments, "error": c.error} for c in calls]
 
 
 def turn_to_message(turn: AssistantTurn) -> ChatMessage:
     """An assistant turn → ``ChatMessage`` with Thinking/Text/ToolCall blocks.
 
     Tool calls are also listed in ``additional_kwargs["tool_calls"]`` (wire shape), which
-    LlamaIndex's streaming structured-output helpers look for.
+    LlamaIndex's streaming structured-output helpers look for. LlamaIndex has no invalid tool
+    call type: a call the core flagged (no function name, a repeated id) gets no ``ToolCallBlock``
+    (so no agent runs it) and is listed in ``additional_kwargs["invalid_tool_calls"]`` with its
+    ``error``. A streamed call whose name has not arrived yet is not shown until it does.
     """
+    calls = [c for c in turn.tool_calls if c.error is None and c.name]
+    invalid = [c for c in turn.tool_calls if c.error is not None]
     blocks: list[ContentBlock] = []
     if turn.reasoning or turn.reasoning_details:
         info: dict[str, Any] = {}
@@ -82,23 +101,29 @@ def turn_to_message(turn: AssistantTurn) -> ChatMessage:
                 content=turn.reasoning or None, num_tokens=tokens, additional_information=info
             )
         )
-    if turn.content or not turn.tool_calls:
+    if turn.content or not calls:
         blocks.append(_text_block(text=turn.content))
-    blocks.extend(tool_call_blocks(turn.tool_calls))
+    blocks.extend(tool_call_blocks(calls))
     kwargs: dict[str, Any] = {}
-    if turn.tool_calls:
-        kwargs["tool_calls"] = _wire_tool_calls(turn)
+    if calls:
+        kwargs["tool_calls"] = _wire_tool_calls(calls)
+    if invalid:
+        kwargs["invalid_tool_calls"] = _invalid_tool_calls(invalid)
+    if turn.id and turn.id.startswith("resp_"):
+        kwargs["response_id"] = turn.id  # threads the next turn (use_previous_response_id)
     # model_construct: every value is built here from typed core objects, so validation would
     # only cost time on each stream chunk.
     return _chat_message(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
 
 
 def _response_kwargs(turn: AssistantTurn) -> dict[str, Any]:
-    out = usage_kwargs(turn.usage, turn.pricing)
+    out = usage_kwargs(turn.usage, turn.pricing, turn.usage_source)
     if turn.finish_reason:
         out["finish_reason"] = turn.finish_reason
     if turn.request_id:
         out["request_id"] = turn.request_id
+    if turn.id and turn.id.startswith("resp_"):
+        out["response_id"] = turn.id
     return out
 
 
@@ -117,53 +142,67 @@ def chat_to_completion(response: ChatResponse) -> CompletionResponse:
     )
 
 
+def attach_tee(
+    response: ChatResponse, verification: TEEVerification | None, raise_on_failure: bool
+) -> ChatResponse:
+    """Put a TEE verification (as a dict) in ``additional_kwargs["tee_verification"]``; raise
+    :class:`TEEVerificationError` for a ``failed`` result when asked to (``unavailable`` never raises)."""
+    if verification is None:
+        return response
+    from nanogpt_integrations.core import TEEVerificationError
+
+    response.additional_kwargs["tee_verification"] = verification.to_dict()
+    if raise_on_failure and verification.status == "failed":
+        raise TEEVerificationError(verification)
+    return response
+
+
+def reply_to_response(reply: Reply, raise_on_failure: bool = False) -> ChatResponse:
+    """A finished core reply (any route) → ``ChatResponse``."""
+    return attach_tee(turn_to_response(reply.turn, reply.raw), reply.verification, raise_on_failure)
+
+
 class ChatStreamState:
-    """Turns each chunk into the cumulative ``ChatResponse`` LlamaIndex expects (via the core accumulator)."""
+    """Turns each wire item of a core reply stream (chat chunks or Responses events) into the
+    cumulative ``ChatResponse`` LlamaIndex expects."""
 
-    def __init__(self, request_id: str | None) -> None:
-        self.accumulator = StreamAccumulator(request_id)
+    def __init__(self, replies: ReplyStream | AsyncReplyStream) -> None:
+        self.replies = replies
 
-    def step(self, chunk: ChatCompletionChunk) -> ChatResponse | None:
-        """The response to yield for ``chunk``, or None when it carried nothing (e.g. role only)."""
-        delta = self.accumulator.add(chunk)
+    def step(self, item: Any) -> ChatResponse | None:
+        """The response to yield for ``item``, or None when it carried nothing (e.g. role only)."""
+        replies = self.replies
+        delta = replies.add(item)
         if delta.is_empty:
             return None
-        turn = self.accumulator.result() if delta.finish_reason else self.accumulator.snapshot()
+        turn = replies.result() if delta.finish_reason else replies.accumulator.snapshot()
         kwargs = _response_kwargs(turn)
         if delta.reasoning:
             kwargs["thinking_delta"] = delta.reasoning
         return _chat_response(
             message=turn_to_message(turn),
             delta=delta.content,
-            raw=chunk,
+            raw=item,
             additional_kwargs=kwargs,
             logprobs=None,
         )
 
-
-class CompletionStreamState:
-    """Cumulative ``CompletionResponse`` s for the legacy ``/completions`` stream (core accumulator)."""
-
-    def __init__(self) -> None:
-        self.accumulator = StreamAccumulator()
-
-    def step(self, chunk: Completion) -> CompletionResponse | None:
-        delta = self.accumulator.add_completion(chunk)
+    def text_step(self, item: Any) -> CompletionResponse | None:
+        """The same for the legacy ``/completions`` stream."""
+        delta = self.replies.add(item)
         if not (delta.content or delta.usage or delta.pricing):
             return None
-        turn = self.accumulator.snapshot()
+        turn = self.replies.accumulator.snapshot()
         return CompletionResponse(
             text=turn.content,
             delta=delta.content,
-            raw=chunk,
-            additional_kwargs=usage_kwargs(turn.usage, turn.pricing),
+            raw=item,
+            additional_kwargs=usage_kwargs(turn.usage, turn.pricing, turn.usage_source),
         )
 
 
-def completion_to_response(completion: Completion) -> CompletionResponse:
+def text_to_completion(reply: Reply) -> CompletionResponse:
     """A non-streamed ``/completions`` reply → ``CompletionResponse``."""
-    text = completion.choices[0].text if completion.choices else ""
-    usage = completion.usage.normalized() if completion.usage is not None else None
-    return CompletionResponse(
-        text=text, raw=completion, additional_kwargs=usage_kwargs(usage, completion.x_nanogpt_pricing)
-    )
+    turn = reply.turn
+    kwargs = usage_kwargs(turn.usage, turn.pricing, turn.usage_source)
+    return CompletionResponse(text=turn.content, raw=reply.raw, additional_kwargs=kwargs)

@@ -25,8 +25,6 @@ __all__ = [
     "trim_to_one_tool_call",
 ]
 
-_NAMED_CHOICES = ("auto", "none", "required")
-
 
 def tool_to_wire(tool: BaseTool, *, strict: bool = False) -> dict[str, Any]:
     """A LlamaIndex tool → ``{"type": "function", "function": {name, description, parameters}}``.
@@ -49,18 +47,15 @@ def tools_to_wire(tools: Sequence[BaseTool], *, strict: bool = False) -> list[di
 
 
 def tool_choice_to_wire(choice: str | dict[str, Any] | None, *, tool_required: bool = False) -> Any:
-    """``auto`` / ``none`` / ``required`` / a tool name / a wire dict → the wire ``tool_choice``.
+    """LlamaIndex's tool-choice arguments → the ``tool_choice`` the core normalises.
 
-    ``None`` with ``tool_required`` means ``"required"``; ``None`` otherwise means "not sent" (the
-    server default, ``auto``).
+    ``None`` with ``tool_required`` means "call some tool" (``"required"``); ``None`` otherwise
+    means "not sent". Words, tool names and dicts go to the core unchanged
+    (:func:`nanogpt_integrations.core.request.tool_choice_to_wire`).
     """
     if choice is None:
         return "required" if tool_required else None
-    if isinstance(choice, dict):
-        return choice
-    if choice in _NAMED_CHOICES:
-        return choice
-    return {"type": "function", "function": {"name": choice}}
+    return choice
 
 
 def parse_arguments(arguments: str | dict[str, Any] | None) -> dict[str, Any]:

@@ -111,6 +111,8 @@ def _model(
     if reasoning_efforts is not None:
         row["reasoning_efforts"] = reasoning_efforts
     default = (Route(owner, prompt / 1000, completion / 1000, selectable=False, caches=cache_mode != "none"),)
+    if owner == "openai":  # the docs' examples use bare OpenAI ids ("gpt-4.1-mini" in endpoint/batches.mdx)
+        aliases = (*aliases, model_id.split("/", 1)[1])
     return ModelSpec(
         id=model_id,
         row=row,
@@ -147,6 +149,28 @@ MODELS: list[ModelSpec] = [
         prompt=2.5,
         completion=10.0,
         capabilities=_OPENAI_TOOLS,
+        cache_mode="implicit",
+        modalities=("text", "image"),
+    ),
+    _model(
+        "openai/gpt-4.1-mini",
+        "GPT-4.1 mini",
+        context_length=1047576,
+        max_output_tokens=32768,
+        prompt=0.4,
+        completion=1.6,
+        capabilities=_OPENAI_TOOLS,
+        cache_mode="implicit",
+        modalities=("text", "image"),
+    ),
+    _model(
+        "openai/gpt-5.1",
+        "GPT-5.1",
+        context_length=400000,
+        max_output_tokens=128000,
+        prompt=1.25,
+        completion=10.0,
+        capabilities=_OPENAI_TOOLS | {"reasoning", "pdf_upload"},
         cache_mode="implicit",
         modalities=("text", "image"),
     ),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
+from .batch_store import BatchStore
 from .faults import Fault
+from .limits import RateLimits
 from .recording import RecordedRequest
 from .replies import ChatReply
 from .server import EmulatorServer
@@ -183,6 +185,19 @@ class NanoGPTEmulator:
     @responses_background_polls.setter
     def responses_background_polls(self, polls: int) -> None:
         self._state.responses.background_polls = max(int(polls), 1)
+
+    @property
+    def batches(self) -> BatchStore:
+        """The Batch API state: ``phase_seconds`` (time per status, default 0.2), ``auto = False`` with
+        ``advance(batch_id, to_end=...)`` for tests, ``expire(batch_id)``, ``batches[id].cost`` /
+        ``.sync_cost`` (half price vs synchronous). Reset by :meth:`clear`."""
+        return self._state.batches
+
+    @property
+    def limits(self) -> RateLimits:
+        """Switchable rate limits: ``limits.configure(requests_per_second=25, daily_requests=...,
+        daily_usd=...)``; ``limits.rejected`` counts the 429s sent. Off again after :meth:`clear`."""
+        return self._state.limits
 
     def inject(self, fault: Fault, *, times: int = 1, path: str = "/chat/completions") -> None:
         """Apply `fault` to the next `times` requests whose path ends with `path` (`"*"` = any path)."""

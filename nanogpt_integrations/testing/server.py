@@ -18,6 +18,7 @@ from socketserver import TCPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .batches import batch_route
 from .catalogue import handle_models
 from .chat import handle_chat
 from .completions import handle_completions, handle_talk_to_gpt
@@ -87,6 +88,9 @@ def _route(method: str, path: str) -> _Route | None:
         return route
     if method == "GET" and is_providers_path(path):
         return _PROVIDERS_ROUTE
+    batch_handler = batch_route(method, path)  # files and batches, both workflows
+    if batch_handler is not None:
+        return _Route(batch_handler)
     prefix, _, last = path.rpartition("/")
     return _PREFIX_ROUTES.get((method, prefix + "/")) if last else None
 
@@ -225,6 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         state = self.server.state
         state.record(call)
+        limited = state.limits.check(call)  # switchable 25 req/s and daily caps (limits.py)
+        if limited is not None:
+            self._send(limited, None)
+            return
         route = _route("GET" if call.method == "HEAD" else call.method, call.path)
         fault = state.take_fault(call.path)
         if fault is not None and fault.kind not in MID_RESPONSE_KINDS:

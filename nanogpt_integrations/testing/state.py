@@ -7,7 +7,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from .accounting import CacheRegistry
+from .batch_store import BatchStore
 from .faults import Fault
+from .limits import RateLimits
 from .recording import RecordedRequest
 from .replies import ChatReply
 from .responses_api import ResponseStore
@@ -33,6 +35,8 @@ class EmulatorState:
         self.cache = CacheRegistry()
         self.responses = ResponseStore()  # ref §8 stored responses
         self.tee = TEERegistry()  # ref §13 TEE exchange hashes and tampered mode
+        self.batches = BatchStore(self)  # api-reference/endpoint/batches.mdx
+        self.limits = RateLimits()  # api-reference/miscellaneous/rate-limits.mdx (off until configured)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._replies: deque[ChatReply] = deque()
@@ -93,3 +97,5 @@ class EmulatorState:
         self.responses.clear()
         self.responses.background_polls = 2
         self.tee.clear()
+        self.batches.clear()
+        self.limits.reset()

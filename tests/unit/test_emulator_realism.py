@@ -89,13 +89,14 @@ def test_unknown_model_is_404_model_not_found(emulator: NanoGPTEmulator) -> None
         "moonshotai/kimi-k2.6:thinking:caching",
         "zai-org/glm-5:cerebras",  # a provider suffix
         "claude-sonnet-4-5-20250929",
+        "gpt-4.1-mini",  # bare OpenAI ids, as in the docs' examples (endpoint/batches.mdx)
     ],
 )
 def test_documented_suffixes_and_aliases_are_served(emulator: NanoGPTEmulator, model: str) -> None:
     assert chat(emulator, model)[0] == 200
 
 
-@pytest.mark.parametrize("model", ["openai/gpt-4o-mini:bogus", "zai-org/glm-5:thinking", "m", "gpt-4o-mini"])
+@pytest.mark.parametrize("model", ["openai/gpt-4o-mini:bogus", "zai-org/glm-5:thinking", "m", "gpt-4o-mnii"])
 def test_undocumented_suffixes_and_ids_are_unknown(emulator: NanoGPTEmulator, model: str) -> None:
     status, body = chat(emulator, model)
     assert (status, body["error"]["code"]) == (404, "model_not_found")

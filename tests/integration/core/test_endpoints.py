@@ -127,8 +127,9 @@ def test_chat_non_stream_wire_and_result(run: Callable[..., Any], emulator: Nano
     assert request.headers["accept"] == "application/json"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["user-agent"].startswith("nanogpt-integrations/")
-    # stream flags are removed from a non-streaming call; usage is asked for the documented way
-    assert request.body == {**PAYLOAD, "include_usage": True}
+    assert request.body == {**PAYLOAD, "include_usage": True}, (
+        "stream flags are removed from a non-streaming call, and usage is asked for"
+    )
     turn = turn_from_completion(completion)
     assert turn.content == "Hello! You said: hi"
     assert turn.finish_reason == "stop"
@@ -163,8 +164,14 @@ def test_chat_stream_without_usage(run: Callable[..., Any], emulator: NanoGPTEmu
     assert error is None
     assert "stream_options" not in emulator.last_request("/chat/completions").body
     turn = accumulate(items)
-    assert turn.usage is None
+    assert turn.raw_usage is None, "no usage object was asked for or sent"
     assert turn.cost is not None, "x_nanogpt_pricing rides the finish frame even without include_usage"
+    pricing = turn.pricing
+    assert pricing is not None and pricing.input_tokens is not None
+    # The counts come from x_nanogpt_pricing instead (issue 13.2), and say so.
+    assert turn.usage_source == "x_nanogpt_pricing"
+    assert turn.usage is not None
+    assert (turn.usage.input_tokens, turn.usage.output_tokens) == (pricing.input_tokens, pricing.output_tokens)
 
 
 def test_stream_and_non_stream_agree(run: Callable[..., Any], emulator: NanoGPTEmulator) -> None:

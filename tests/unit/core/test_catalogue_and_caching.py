@@ -1,7 +1,9 @@
-"""Model catalogue parsing (reference §11), explicit-cache support and ``check_cache_markers`` (§3)."""
+"""Model catalogue parsing (api-reference/endpoint/models.mdx), explicit-cache support and the
+cache-marker policy (api-reference/miscellaneous/prompt-caching.mdx)."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from typing import Any
@@ -12,7 +14,7 @@ from nanogpt_integrations.core import (
     MAX_CACHE_BREAKPOINTS,
     ModelCatalogue,
     ModelInfo,
-    check_cache_markers,
+    apply_cache_policy,
     count_cache_markers,
     strip_cache_markers,
     supports_explicit_cache_control,
@@ -157,7 +159,12 @@ def test_freshness() -> None:
         ("gpt-5.1", False),
         ("google/gemini-2.5-flash", False),
         ("gemini-2.5-pro:online", False),
-        ("deepseek/deepseek-v3.2", False),
+        # The docs name only OpenAI and Gemini as implicit; other families get their markers
+        # ("some Qwen routes" need explicit writes, and markers are harmless elsewhere).
+        ("deepseek/deepseek-v3.2", None),
+        ("qwen/qwen3-coder", None),
+        ("moonshotai/kimi-k2", None),
+        ("zai-org/glm-4.6", None),
         ("somebody/unknown-model", None),
     ],
 )
@@ -172,52 +179,75 @@ def test_catalogue_cache_write_price_is_evidence_for_explicit_caching() -> None:
     assert supports_explicit_cache_control("somebody/unknown-model", no_price) is None
 
 
-# -- check_cache_markers --------------------------------------------------------------------------
+# -- apply_cache_policy ----------------------------------------------------------------------------
+
+CC = {"type": "ephemeral"}
 
 
-def marked_payload(markers: int) -> dict[str, Any]:
+def marked_payload(markers: int, model: str = "anthropic/claude-haiku-4.5") -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     for i in range(markers):
         messages.append(
-            {
-                "role": "user",
-                "content": [{"type": "text", "text": f"block {i}", "cache_control": {"type": "ephemeral"}}],
-            }
+            {"role": "user", "content": [{"type": "text", "text": f"block {i}", "cache_control": CC}]}
         )
     messages.append({"role": "user", "content": "question"})
-    return {"messages": messages, "prompt_caching": {"enabled": True, "ttl": "5m"}}
+    return {"model": model, "messages": messages, "prompt_caching": {"enabled": True, "ttl": "5m"}}
 
 
-def test_count_and_strip_cover_messages_parts_and_tools() -> None:
-    payload = {
+def _all_markers_payload() -> dict[str, Any]:
+    return {
+        "model": "openai/gpt-4o",
         "messages": [
-            {"role": "system", "content": "s", "cache_control": {"type": "ephemeral"}},
-            {
-                "role": "user",
-                "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}}],
-            },
+            {"role": "system", "content": "s", "cache_control": CC},
+            {"role": "user", "content": [{"type": "text", "text": "a", "cache_control": CC}]},
         ],
         "tools": [
-            {"type": "function", "function": {"name": "f"}, "cache_control": {"type": "ephemeral"}},
-            {"type": "function", "function": {"name": "g", "cache_control": {"type": "ephemeral"}}},
+            {"type": "function", "function": {"name": "f"}, "cache_control": CC},
+            {"type": "function", "function": {"name": "g", "cache_control": CC}},
         ],
     }
+
+
+def test_count_and_strip_cover_messages_parts_and_tools_without_editing_the_input() -> None:
+    payload = _all_markers_payload()
+    before = copy.deepcopy(payload)
     assert count_cache_markers(payload) == 4
-    assert strip_cache_markers(payload) == 4
-    assert count_cache_markers(payload) == 0
-    assert "cache_control" not in str(payload)
+    stripped = strip_cache_markers(payload)
+    assert count_cache_markers(stripped) == 0
+    assert "cache_control" not in str(stripped)
+    assert payload == before  # the caller's dicts (tools, parts) are untouched
 
 
-def test_five_markers_is_an_error() -> None:
+def test_more_than_four_markers_keep_the_newest_four_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     assert MAX_CACHE_BREAKPOINTS == 4
-    with pytest.raises(ValueError) as info:
-        check_cache_markers(marked_payload(5), "anthropic/claude-haiku-4.5")
-    assert "5" in str(info.value) and "4" in str(info.value)
+    model = f"anthropic/claude-{uuid.uuid4().hex[:8]}"
+    payload = marked_payload(6, model)
+    before = copy.deepcopy(payload)
+    with caplog.at_level(logging.WARNING, logger="nanogpt_integrations"):
+        out = apply_cache_policy(payload)
+        apply_cache_policy(marked_payload(5, model))
+    assert payload == before
+    kept = ["cache_control" in m["content"][0] for m in out["messages"][:6]]
+    assert kept == [False, False, True, True, True, True]
+    warnings = [r for r in caplog.records if model in r.getMessage()]
+    assert len(warnings) == 1 and "prunes the oldest" in warnings[0].getMessage()
 
 
-def test_four_markers_on_claude_are_kept() -> None:
+def test_tools_count_as_the_oldest_breakpoints() -> None:
+    payload = _all_markers_payload()
+    payload["model"] = "anthropic/claude-haiku-4.5"
+    payload["messages"].append({"role": "user", "content": "q", "cache_control": CC})
+    out = apply_cache_policy(payload)
+    assert "cache_control" not in out["tools"][0]
+    assert out["tools"][1]["function"]["cache_control"] == CC
+    assert count_cache_markers(out) == 4
+
+
+def test_four_markers_on_claude_are_kept_and_nothing_is_copied() -> None:
     payload = marked_payload(4)
-    out = check_cache_markers(payload, "anthropic/claude-haiku-4.5")
+    out = apply_cache_policy(payload)
     assert out is payload
     assert count_cache_markers(payload) == 4
     assert payload["prompt_caching"] == {"enabled": True, "ttl": "5m"}
@@ -226,8 +256,8 @@ def test_four_markers_on_claude_are_kept() -> None:
 def test_gpt_markers_are_stripped_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     model = f"openai/gpt-{uuid.uuid4().hex[:8]}"  # the warning is once per model per process
     with caplog.at_level(logging.WARNING, logger="nanogpt_integrations"):
-        first = check_cache_markers(marked_payload(2), model)
-        second = check_cache_markers(marked_payload(3), model + ":online")
+        first = apply_cache_policy(marked_payload(2, model))
+        second = apply_cache_policy(marked_payload(3, model + ":online"))
     assert count_cache_markers(first) == 0 and "prompt_caching" not in first
     assert count_cache_markers(second) == 0 and "prompt_caching" not in second
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and model in r.getMessage()]
@@ -236,32 +266,35 @@ def test_gpt_markers_are_stripped_with_one_warning(caplog: pytest.LogCaptureFixt
 
 
 def test_gpt_helper_alone_is_stripped() -> None:
-    payload = {"messages": [{"role": "user", "content": "q"}], "prompt_caching": {"enabled": True}}
-    check_cache_markers(payload, f"google/gemini-{uuid.uuid4().hex[:6]}")
-    assert "prompt_caching" not in payload
+    payload = {
+        "model": f"google/gemini-{uuid.uuid4().hex[:6]}",
+        "messages": [],
+        "prompt_caching": {"enabled": True},
+    }
+    assert "prompt_caching" not in apply_cache_policy(payload)
+    assert "prompt_caching" in payload
 
 
 def test_force_keeps_markers_on_gpt(caplog: pytest.LogCaptureFixture) -> None:
     model = f"openai/gpt-{uuid.uuid4().hex[:8]}"
     with caplog.at_level(logging.WARNING, logger="nanogpt_integrations"):
-        payload = check_cache_markers(marked_payload(2), model, force=True)
+        payload = apply_cache_policy(marked_payload(2, model), force=True)
     assert count_cache_markers(payload) == 2
     assert "prompt_caching" in payload
     assert not [r for r in caplog.records if model in r.getMessage()]
 
 
-def test_force_does_not_lift_the_breakpoint_limit() -> None:
-    with pytest.raises(ValueError):
-        check_cache_markers(marked_payload(5), "openai/gpt-4o", force=True)
+def test_force_still_prunes_past_four() -> None:
+    assert count_cache_markers(apply_cache_policy(marked_payload(5, "openai/gpt-4o"), force=True)) == 4
 
 
-def test_unknown_model_keeps_markers() -> None:
-    payload = check_cache_markers(marked_payload(1), "somebody/unknown-model")
-    assert count_cache_markers(payload) == 1
+@pytest.mark.parametrize("model", ["somebody/unknown-model", "qwen/qwen3-coder", "deepseek/deepseek-v3.2"])
+def test_models_not_documented_as_implicit_keep_markers(model: str) -> None:
+    assert count_cache_markers(apply_cache_policy(marked_payload(1, model))) == 1
 
 
 def test_no_markers_no_warning(caplog: pytest.LogCaptureFixture) -> None:
     model = f"openai/gpt-{uuid.uuid4().hex[:8]}"
     with caplog.at_level(logging.WARNING, logger="nanogpt_integrations"):
-        check_cache_markers({"messages": [{"role": "user", "content": "q"}]}, model)
+        apply_cache_policy({"model": model, "messages": [{"role": "user", "content": "q"}]})
     assert not caplog.records

@@ -7,9 +7,10 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, Generation, LLMResult
 
+from nanogpt_integrations.core.calls import turn_from_text
 from nanogpt_integrations.core.types import Completion
 from nanogpt_integrations.langchain import NanoGPTCallbackHandler
-from nanogpt_integrations.langchain._responses import completion_result
+from nanogpt_integrations.langchain._responses import text_result
 
 
 def _chat_result(provider: str = "nanogpt", cost: float = 0.01) -> LLMResult:
@@ -48,7 +49,7 @@ def test_text_llm_totals_use_generation_info() -> None:
             "x_nanogpt_pricing": {"amount": 0.004, "currency": "USD", "paymentSource": "USD"},
         }
     )
-    text, info = completion_result(completion)
+    text, info = text_result(turn_from_text(completion))
     assert text == "yo"
     assert info["cost"] == 0.004
     assert info["nanogpt_pricing"] == {"cost": 0.004, "currency": "USD", "payment_source": "USD"}

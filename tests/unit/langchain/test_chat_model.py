@@ -167,14 +167,15 @@ def test_option_objects_round_trip() -> None:
 
 
 def test_stream_options_spelling_maps_to_stream_usage() -> None:
-    from nanogpt_integrations.langchain._payload import split_kwargs
+    model = ChatNanoGPT(model="m", api_key="k")
+    hi = [HumanMessage("hi")]
 
-    assert split_kwargs({"stream_options": {"include_usage": False}})[1].stream_usage is False
-    assert (
-        split_kwargs({"stream_options": {"include_usage": False}, "stream_usage": True})[1].stream_usage
-        is True
-    )
-    assert "stream_options" not in split_kwargs({"stream_options": {"include_usage": True}})[0]
+    def options(**kwargs: Any) -> Any:
+        return model._wire(hi, None, kwargs, stream=True).body.get("stream_options")
+
+    assert options(stream_options={"include_usage": False}) is None
+    assert options(stream_options={"include_usage": False}, stream_usage=True) == {"include_usage": True}
+    assert options() == {"include_usage": True}
 
 
 def test_copies_never_share_or_copy_a_pool() -> None:
@@ -193,5 +194,5 @@ def test_copies_never_share_or_copy_a_pool() -> None:
 
 def test_options_follow_field_changes() -> None:
     model = ChatNanoGPT(model="m", api_key="k").model_copy(update={"routing": "price"})
-    request, _ = model._request([HumanMessage("hi")], None, {})
+    request = model._wire([HumanMessage("hi")], None, {}, stream=False)
     assert request.model == "m:price"

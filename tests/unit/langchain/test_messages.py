@@ -14,6 +14,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from nanogpt_integrations.core.messages import wire_messages
 from nanogpt_integrations.langchain._messages import convert_block, convert_message, convert_messages
 
 CC = {"type": "ephemeral"}
@@ -156,12 +157,12 @@ MESSAGES: list[tuple[str, BaseMessage, dict[str, Any]]] = [
     (
         "ai reasoning_details echoed",
         AIMessage("4", additional_kwargs={"reasoning_content": "2+2", "reasoning_details": [{"type": "reasoning.text", "text": "2+2"}]}),
-        {"role": "assistant", "content": "4", "reasoning_details": [{"type": "reasoning.text", "text": "2+2"}]},
+        {"role": "assistant", "content": "4", "reasoning": "2+2", "reasoning_details": [{"type": "reasoning.text", "text": "2+2"}]},
     ),
     (
-        "ai reasoning_content alone is sent back as a reasoning detail",
+        "ai reasoning_content alone is sent back as reasoning text, no details invented",
         AIMessage("4", additional_kwargs={"reasoning_content": "2+2"}),
-        {"role": "assistant", "content": "4", "reasoning_details": [{"type": "reasoning.text", "text": "2+2"}]},
+        {"role": "assistant", "content": "4", "reasoning": "2+2"},
     ),
     (
         "ai Anthropic thinking block → reasoning_details with signature",
@@ -169,6 +170,7 @@ MESSAGES: list[tuple[str, BaseMessage, dict[str, Any]]] = [
         {
             "role": "assistant",
             "content": "hi",
+            "reasoning": "hmm",
             "reasoning_details": [{"type": "reasoning.text", "text": "hmm", "signature": "sig", "format": "anthropic-claude-v1"}],
         },
     ),
@@ -178,7 +180,7 @@ MESSAGES: list[tuple[str, BaseMessage, dict[str, Any]]] = [
             [{"type": "reasoning", "reasoning": "think"}, {"type": "text", "text": "ok"}, {"type": "tool_call", **CALL}],
             tool_calls=[CALL],
         ),
-        {"role": "assistant", "content": "ok", "tool_calls": [WIRE_CALL], "reasoning_details": [{"type": "reasoning.text", "text": "think"}]},
+        {"role": "assistant", "content": "ok", "tool_calls": [WIRE_CALL], "reasoning": "think"},
     ),
     (
         "ai text block with cache_control stays a block",
@@ -206,7 +208,8 @@ MESSAGES: list[tuple[str, BaseMessage, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("message", "expected"), [pytest.param(m, e, id=i) for i, m, e in MESSAGES])
 def test_convert_message(message: BaseMessage, expected: dict[str, Any]) -> None:
-    assert convert_message(message) == expected
+    """What goes on the wire: the translation, then the core's message rules."""
+    assert wire_messages([convert_message(message)])[0] == expected
 
 
 def test_convert_messages_keeps_order_and_input_untouched() -> None:

@@ -15,34 +15,33 @@ from nanogpt_integrations.core import (
     TEEVerificationError,
     turn_from_response,
 )
+from nanogpt_integrations.core.request import CallMode, ChatRequest, build_request, check_mode
 from nanogpt_integrations.core.tee import TEEVerification
 from nanogpt_integrations.langchain import ChatNanoGPT
-from nanogpt_integrations.langchain._payload import Request
-from nanogpt_integrations.langchain._responses import chunk_from_delta
-from nanogpt_integrations.langchain._responses_api import (
-    CallMode,
-    call_mode,
-    chat_result,
-    check_modes,
-    last_chunk,
-    previous_response,
-    responses_request,
-)
-from nanogpt_integrations.langchain._tee import attach
+from nanogpt_integrations.langchain._chunks import last_chunk
+from nanogpt_integrations.langchain._responses import chat_result, chunk_from_delta
 
 TEE = "TEE/llama-3.3-70b-instruct"
+
+
+def _wire(llm: ChatNanoGPT, messages: list[Any], **kwargs: Any) -> Any:
+    return llm._wire(messages, None, kwargs, stream=False)
 
 
 # -- call modes -----------------------------------------------------------------------------------
 
 
-def test_call_mode_pops_the_switches_and_falls_back_to_the_instance() -> None:
-    kwargs: dict[str, Any] = {"use_responses_api": True, "temperature": 0.1, "tee_raise_on_failure": True}
-    mode = call_mode(kwargs, model="m", defaults=CallMode(previous_response_id=False))
-    assert mode == CallMode(responses=True, raise_on_failure=True)
-    assert kwargs == {"temperature": 0.1}  # only body fields remain
-    assert call_mode({}, model="m", defaults=CallMode(responses=True)) == CallMode(responses=True)
-    assert call_mode({"use_responses_api": False}, model="m", defaults=CallMode(responses=True)) == CallMode()
+def test_per_call_switches_override_the_instance_and_are_never_sent() -> None:
+    llm = ChatNanoGPT(model="m", api_key="k", max_tokens=32)
+    wire = _wire(
+        llm, [HumanMessage("hi")], use_responses_api=True, temperature=0.1, tee_raise_on_failure=True
+    )
+    assert wire.route == "responses"
+    assert wire.mode == CallMode(responses=True, raise_on_failure=True)
+    assert not {"use_responses_api", "tee_raise_on_failure"} & set(wire.body)
+    on = ChatNanoGPT(model="m", api_key="k", use_responses_api=True, max_tokens=32)
+    assert _wire(on, [HumanMessage("hi")]).route == "responses"
+    assert _wire(on, [HumanMessage("hi")], use_responses_api=False).route == "chat"
 
 
 @pytest.mark.parametrize(
@@ -55,13 +54,15 @@ def test_call_mode_pops_the_switches_and_falls_back_to_the_instance() -> None:
 )
 def test_impossible_modes(mode: CallMode, model: str, error: str) -> None:
     with pytest.raises(ValueError, match=error):
-        check_modes(mode, model)
+        check_mode(mode, model)
 
 
 def test_per_call_model_is_the_one_checked() -> None:
+    tee = ChatNanoGPT(model=TEE, api_key="k", verify_tee=True)
     with pytest.raises(ValueError, match="TEE/ model"):
-        call_mode({"model": "openai/gpt-4o-mini"}, model=TEE, defaults=CallMode(verify_tee=True))
-    assert call_mode({"model": "tee/other"}, model="x", defaults=CallMode(verify_tee=True)).verify_tee
+        _wire(tee, [HumanMessage("hi")], model="openai/gpt-4o-mini")
+    other = ChatNanoGPT(model="x", api_key="k")
+    assert _wire(other, [HumanMessage("hi")], model="tee/other", verify_tee=True).route == "tee"
 
 
 def test_constructor_checks_the_switches() -> None:
@@ -91,35 +92,47 @@ def test_switches_round_trip_through_serialisation() -> None:
 # -- history splitting and request mapping --------------------------------------------------------
 
 
-def test_previous_response_finds_the_last_responses_reply() -> None:
+def test_previous_response_sends_only_the_messages_after_the_last_responses_reply() -> None:
     first = AIMessage("a", response_metadata={"id": "resp_1"})
     second = AIMessage("b", response_metadata={"id": "resp_2"})
     foreign = AIMessage("c", response_metadata={"id": "chatcmpl-3"})
     tail = [HumanMessage("q3"), foreign, ToolMessage("r", tool_call_id="x")]
     history = [SystemMessage("s"), HumanMessage("q1"), first, HumanMessage("q2"), second, *tail]
-    assert previous_response(history) == ("resp_2", tail)
-    assert previous_response([HumanMessage("q"), foreign]) == (None, [HumanMessage("q"), foreign])
-    assert previous_response([]) == (None, [])
-    assert previous_response([HumanMessage("q"), second]) == ("resp_2", [])
+    llm = ChatNanoGPT(model="m", api_key="k", use_responses_api=True, use_previous_response_id=True)
+    body = _wire(llm, history, max_tokens=32).body
+    assert (body["previous_response_id"], body["store"]) == ("resp_2", True)
+    assert body["input"] == [
+        {"type": "message", "role": "user", "content": "q3"},
+        {"type": "message", "role": "assistant", "content": "c"},
+        {"type": "function_call_output", "call_id": "x", "output": "r"},
+    ]
+    first_turn = _wire(llm, [HumanMessage("q"), foreign], max_tokens=32).body
+    assert first_turn["store"] is True and "previous_response_id" not in first_turn
+    assert len(first_turn["input"]) == 2
 
 
-CHAT_BODY = {
-    "model": "openai/gpt-4o-mini:online",
-    "messages": [{"role": "user", "content": "hi"}],
+CHAT_CALL = {
     "max_tokens": 32,
     "response_format": {"type": "json_schema", "json_schema": {"name": "P", "schema": {"type": "object"}}},
     "reasoning_effort": "low",
     "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
-    "tool_choice": {"type": "function", "function": {"name": "f"}},
-    "stream_options": {"include_usage": True},
+    "tool_choice": "f",
     "caching": True,
+    "extra_headers": {"X-Trace": "p"},
 }
 
 
 def test_responses_request_maps_the_chat_request() -> None:
-    request = responses_request(Request(CHAT_BODY, {"X-Provider": "p"}), previous_id=None, thread=False)
-    assert request.headers == {"X-Provider": "p"}
-    assert request.body == {
+    request = ChatRequest(
+        model="openai/gpt-4o-mini:online",
+        messages=[{"role": "user", "content": "hi"}],
+        call=CHAT_CALL,
+        stream=True,
+        mode=CallMode(responses=True),
+    )
+    wire = build_request(request)
+    assert wire.headers == {"X-Trace": "p"}
+    assert wire.body == {
         "model": "openai/gpt-4o-mini:online",
         "input": [{"type": "message", "role": "user", "content": "hi"}],
         "max_output_tokens": 32,
@@ -128,24 +141,28 @@ def test_responses_request_maps_the_chat_request() -> None:
         "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}],
         "tool_choice": {"type": "function", "name": "f"},
         "caching": True,  # NanoGPT extensions pass through
+        "stream": True,
     }
 
 
-def test_threading_sets_store_and_the_previous_id() -> None:
-    chat = Request({"model": "m", "messages": [{"role": "user", "content": "hi"}]}, {})
-    threaded = responses_request(chat, previous_id="resp_9", thread=True).body
-    assert (threaded["previous_response_id"], threaded["store"]) == ("resp_9", True)
-    first_turn = responses_request(chat, previous_id=None, thread=True).body
-    assert first_turn["store"] is True and "previous_response_id" not in first_turn
-    assert "store" not in responses_request(chat, previous_id=None, thread=False).body
+def test_threading_refuses_unstored_responses() -> None:
     for bad in ({"store": False}, {"retention_days": 0}):
+        request = ChatRequest(
+            model="m",
+            messages=[{"role": "user", "content": "hi"}],
+            call={"max_tokens": 32, **bad},
+            mode=CallMode(responses=True, previous_response_id=True),
+        )
         with pytest.raises(ValueError, match="needs stored responses"):
-            responses_request(Request({**chat.body, **bad}, {}), previous_id="resp_9", thread=True)
+            build_request(request)
 
 
 def test_bad_bodies_are_refused() -> None:
+    request = ChatRequest(
+        model="m", messages=[{"role": "user", "content": "hi"}], call={"max_tokens": 8}, mode=CallMode(True)
+    )
     with pytest.raises(ValueError, match="at least 16"):
-        responses_request(Request({**CHAT_BODY, "max_tokens": 8}, {}), previous_id=None, thread=False)
+        build_request(request)
 
 
 # -- replies ---------------------------------------------------------------------------------------
@@ -231,15 +248,14 @@ def test_stream_events_become_chunks() -> None:
 
 
 @pytest.mark.parametrize("status", ["verified", "failed", "unavailable"])
-def test_attach_puts_a_plain_dict_and_raises_only_on_failed(status: str) -> None:
+def test_tee_result_is_a_plain_dict_and_raises_only_on_failed(status: str) -> None:
     verification = TEEVerification(status=status, reason="why", request_id="chatcmpl-1")  # type: ignore[arg-type]
-    metadata: dict[str, Any] = {}
-    attach(metadata, verification, raise_on_failure=False)
-    assert (
-        metadata["tee_verification"]["status"] == status and metadata["tee_verification"]["reason"] == "why"
-    )
+    message = AIMessage("hi")
+    ChatNanoGPT._with_tee(message, verification, raise_on_failure=False)
+    assert message.response_metadata["tee_verification"]["status"] == status
+    assert message.response_metadata["tee_verification"]["reason"] == "why"
     if status == "failed":
         with pytest.raises(TEEVerificationError, match="failed: why"):
-            attach({}, verification, raise_on_failure=True)
+            ChatNanoGPT._with_tee(AIMessage("x"), verification, raise_on_failure=True)
     else:
-        attach({}, verification, raise_on_failure=True)
+        ChatNanoGPT._with_tee(AIMessage("x"), verification, raise_on_failure=True)

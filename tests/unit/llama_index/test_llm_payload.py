@@ -10,13 +10,9 @@ from llama_index.core.base.llms.types import ChatMessage, TextBlock, ToolCallBlo
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from nanogpt_integrations.core import ModelInfo, NanoGPTOptions, ReasoningOptions
-from nanogpt_integrations.llama_index._payload import (
-    RequestSettings,
-    build_chat,
-    build_completion,
-    json_schema_format,
-)
+from nanogpt_integrations.core import ModelInfo, ReasoningOptions
+from nanogpt_integrations.llama_index import NanoGPTLLM
+from nanogpt_integrations.llama_index._structured import schema_format
 from nanogpt_integrations.llama_index._tools import (
     parse_arguments,
     tool_choice_to_wire,
@@ -26,6 +22,7 @@ from nanogpt_integrations.llama_index._tools import (
 )
 
 USER = [{"role": "user", "content": "hi"}]
+HI = [ChatMessage(role="user", content="hi")]
 
 
 def multiply(a: int, b: int) -> int:
@@ -40,9 +37,13 @@ class Person(BaseModel):
     age: int
 
 
-def settings(**kw: Any) -> RequestSettings:
-    options = kw.pop("options", NanoGPTOptions())
-    return RequestSettings(model=kw.pop("model", "openai/gpt-4o-mini"), options=options, **kw)
+def llm(**kw: Any) -> NanoGPTLLM:
+    kw.setdefault("model", "openai/gpt-4o-mini")
+    return NanoGPTLLM(api_key="k", **kw)
+
+
+def build(model: NanoGPTLLM, messages: list[ChatMessage] | None = None, **call: Any) -> Any:
+    return model._wire(messages or HI, call, stream=False)
 
 
 # -- tools -------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def test_tool_to_wire_uses_name_description_and_schema() -> None:
         ("auto", False, "auto"),
         ("none", False, "none"),
         ("required", False, "required"),
-        ("multiply", False, {"type": "function", "function": {"name": "multiply"}}),
+        ("multiply", False, "multiply"),  # a tool name: the core checks and names it
         (
             {"type": "function", "function": {"name": "x"}},
             True,
@@ -126,21 +127,18 @@ def test_trim_to_one_tool_call() -> None:
     assert msg.additional_kwargs["tool_calls"] == [{"id": "a"}]
 
 
-# -- payloads ----------------------------------------------------------------------------------
+# -- payloads (the rules are the core's; these check NanoGPTLLM's fields reach them) -----------------
 
 
 def test_minimal_chat_payload_sends_only_what_was_set() -> None:
-    req = build_chat(settings(), USER, {})
-    assert req.body == {"model": "openai/gpt-4o-mini", "messages": USER}
+    req = build(llm())
+    assert req.body == {"model": "openai/gpt-4o-mini", "messages": USER, "include_usage": True}
     assert req.headers == {}
 
 
 def test_sampling_settings_and_extra_fields() -> None:
-    req = build_chat(
-        settings(temperature=0.2, max_tokens=50, additional_kwargs={"top_p": 0.9, "extra_body": {"seed": 7}}),
-        USER,
-        {"stop": ["\n"], "stream": True, "stream_options": {"include_usage": False}},
-    )
+    model = llm(temperature=0.2, max_tokens=50, additional_kwargs={"top_p": 0.9, "extra_body": {"seed": 7}})
+    req = build(model, stop=["\n"], stream=True, stream_options={"include_usage": False})
     assert req.body == {
         "model": "openai/gpt-4o-mini",
         "messages": USER,
@@ -149,37 +147,36 @@ def test_sampling_settings_and_extra_fields() -> None:
         "top_p": 0.9,
         "seed": 7,
         "stop": ["\n"],
+        "include_usage": True,
     }
 
 
-def test_tool_choice_and_parallel_never_sent_without_tools() -> None:
-    req = build_chat(
-        settings(parallel_tool_calls=False),
-        USER,
-        {"tools": None, "tool_choice": "required", "parallel_tool_calls": True},
-    )
-    assert set(req.body) == {"model", "messages"}
+def test_tool_choice_without_tools_is_refused_and_the_instance_default_needs_tools() -> None:
+    with pytest.raises(ValueError, match="tool_choice given without tools"):
+        build(llm(), tools=None, tool_choice="required")
+    req = build(llm(allow_parallel_tool_calls=False), tools=None, tool_choice=None)
+    assert "parallel_tool_calls" not in req.body and "tools" not in req.body
 
 
 def test_parallel_tool_calls_only_when_configured() -> None:
     tools = [tool_to_wire(FunctionTool.from_defaults(fn=multiply))]
-    unset = build_chat(settings(), USER, {"tools": tools, "tool_choice": None})
+    unset = build(llm(), tools=tools, tool_choice=None)
     assert "parallel_tool_calls" not in unset.body
     assert "tool_choice" not in unset.body
-    off = build_chat(settings(parallel_tool_calls=False), USER, {"tools": tools, "tool_choice": "auto"})
+    off = build(llm(allow_parallel_tool_calls=False), tools=tools, tool_choice="auto")
     assert off.body["parallel_tool_calls"] is False
     assert off.body["tool_choice"] == "auto"
 
 
 def test_options_become_suffix_headers_and_body_fields() -> None:
-    options = NanoGPTOptions(
+    model = llm(
         web_search="deep",
         provider="novita",
         billing_mode="paygo",
         reasoning_effort="high",
         reasoning=ReasoningOptions(exclude=True),
     )
-    req = build_chat(settings(options=options), USER, {})
+    req = build(model)
     assert req.body["model"] == "openai/gpt-4o-mini:online/linkup-deep"
     assert req.headers == {"X-Provider": "novita", "X-Billing-Mode": "paygo"}
     assert req.body["reasoning_effort"] == "high"
@@ -187,19 +184,16 @@ def test_options_become_suffix_headers_and_body_fields() -> None:
 
 
 def test_per_call_options_override_instance_options() -> None:
-    req = build_chat(settings(options=NanoGPTOptions(provider="novita")), USER, {"provider": "deepinfra"})
+    req = build(llm(provider="novita"), provider="deepinfra")
     assert req.headers["X-Provider"] == "deepinfra"
 
 
+def _marked(text: str = "x") -> ChatMessage:
+    return ChatMessage(role="user", content=text, additional_kwargs={"cache_control": {"type": "ephemeral"}})
+
+
 def test_prompt_caching_and_cache_markers_kept_for_claude() -> None:
-    messages = [
-        {"role": "system", "content": [{"type": "text", "text": "s", "cache_control": {"type": "ephemeral"}}]}
-    ]
-    req = build_chat(
-        settings(model="anthropic/claude-sonnet-4.5", options=NanoGPTOptions(prompt_caching=True)),
-        messages,
-        {},
-    )
+    req = build(llm(model="anthropic/claude-sonnet-4.5", prompt_caching=True), [_marked("s")])
     assert req.body["prompt_caching"] == {"enabled": True, "ttl": "5m"}
     assert req.body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
 
@@ -207,49 +201,42 @@ def test_prompt_caching_and_cache_markers_kept_for_claude() -> None:
 def test_cache_markers_dropped_for_implicit_cache_models_unless_forced(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def marked() -> list[dict[str, Any]]:
-        return [
-            {
-                "role": "user",
-                "content": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}],
-            }
-        ]
-
     with caplog.at_level(logging.WARNING, logger="nanogpt_integrations"):
-        dropped = build_chat(settings(model="openai/gpt-4o"), marked(), {})
-    assert "cache_control" not in dropped.body["messages"][0]["content"][0]
-    forced = build_chat(settings(model="openai/gpt-4o", force_cache_control=True), marked(), {})
+        dropped = build(llm(model="openai/gpt-4o"), [_marked()])
+    assert dropped.body["messages"][0]["content"] == "x"
+    forced = build(llm(model="openai/gpt-4o", force_cache_control=True), [_marked()])
     assert forced.body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
 
 
-def test_more_than_four_cache_breakpoints_is_an_error() -> None:
-    part = {"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}
-    messages = [{"role": "user", "content": [dict(part)]} for _ in range(5)]
-    with pytest.raises(ValueError, match="at most 4"):
-        build_chat(settings(model="anthropic/claude-sonnet-4.5"), messages, {})
+def test_more_than_four_cache_breakpoints_keep_the_newest_four() -> None:
+    req = build(llm(model="anthropic/claude-sonnet-4.5"), [_marked(str(i)) for i in range(5)])
+    contents = [m["content"] for m in req.body["messages"]]
+    assert contents[0] == "0"  # the oldest marker pruned, as the server does
+    assert all(c[0]["cache_control"] == {"type": "ephemeral"} for c in contents[1:])
 
 
 def test_catalogue_info_counts_as_cache_evidence() -> None:
-    info = ModelInfo.model_validate({"id": "acme/m", "pricing": {"cacheWriteInputPer1kTokens": 0.1}})
-    messages = [
-        {"role": "user", "content": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]}
-    ]
-    req = build_chat(settings(model="acme/m"), messages, {}, info=info)
+    info = ModelInfo.model_validate({"id": "openai/m", "pricing": {"cacheWriteInputPer1kTokens": 0.1}})
+    model = llm(model="openai/m")
+    model._infos[model._info_key()] = info
+    req = build(model, [_marked()])
     assert req.body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
 
 
-def test_completion_payload_drops_chat_only_fields() -> None:
-    req = build_completion(
-        settings(options=NanoGPTOptions(billing_mode="paygo")),
-        "Once upon",
-        {"tools": [{}], "tool_choice": "auto"},
+def test_completion_payload_refuses_chat_only_fields() -> None:
+    model = llm(billing_mode="paygo")
+    req = model._text_wire("Once upon", {}, stream=False)
+    assert (req.route, req.body, req.headers) == (
+        "completions",
+        {"model": "openai/gpt-4o-mini", "prompt": "Once upon"},
+        {"X-Billing-Mode": "paygo"},
     )
-    assert req.body == {"model": "openai/gpt-4o-mini", "prompt": "Once upon"}
-    assert req.headers == {"X-Billing-Mode": "paygo"}
+    with pytest.raises(ValueError, match="legacy /completions"):
+        model._text_wire("Once upon", {"tools": [{}], "tool_choice": "auto"}, stream=False)
 
 
 def test_json_schema_response_format() -> None:
-    fmt = json_schema_format(Person)
+    fmt = schema_format(Person)
     assert fmt["type"] == "json_schema"
     assert fmt["json_schema"]["name"] == "Person"
     assert fmt["json_schema"]["schema"]["required"] == ["name", "age"]

@@ -8,6 +8,8 @@ from llama_index.core.base.llms.types import TextBlock, ThinkingBlock, ToolCallB
 from llama_index.core.callbacks.token_counting import get_tokens_from_response
 
 from nanogpt_integrations.core import AssistantTurn, Pricing, TokenUsage, ToolCallResult, turn_from_completion
+from nanogpt_integrations.core.calls import ReplyStream
+from nanogpt_integrations.core.request import WireRequest
 from nanogpt_integrations.core.types import ChatCompletion, ChatCompletionChunk
 from nanogpt_integrations.llama_index._responses import (
     ChatStreamState,
@@ -15,6 +17,13 @@ from nanogpt_integrations.llama_index._responses import (
     turn_to_response,
     usage_kwargs,
 )
+
+
+def state_for(request_id: str | None) -> ChatStreamState:
+    """A stream state over a reply stream that is fed by hand (never sent: no client needed)."""
+    replies = ReplyStream(None, WireRequest("chat", {}, {}))  # type: ignore[arg-type]
+    replies._opened(request_id)
+    return ChatStreamState(replies)
 
 
 def chunk(delta: dict[str, Any] | None = None, **extra: Any) -> ChatCompletionChunk:
@@ -92,7 +101,7 @@ def test_non_stream_response_is_token_countable() -> None:
 
 
 def test_stream_state_builds_cumulative_responses() -> None:
-    state = ChatStreamState("req_1")
+    state = state_for("req_1")
     assert state.step(chunk({"role": "assistant"})) is None
     first = state.step(chunk({"reasoning": "hmm"}))
     assert first is not None and first.additional_kwargs["thinking_delta"] == "hmm"
@@ -110,7 +119,7 @@ def test_stream_state_builds_cumulative_responses() -> None:
 
 
 def test_stream_usage_found_even_when_pricing_frame_comes_last() -> None:
-    state = ChatStreamState(None)
+    state = state_for(None)
     state.step(chunk({"content": "x"}, finish="stop", usage={"prompt_tokens": 5, "completion_tokens": 1}))
     last = state.step(chunk(x_nanogpt_pricing={"cost": 0.01}))
     assert last is not None
@@ -119,7 +128,7 @@ def test_stream_usage_found_even_when_pricing_frame_comes_last() -> None:
 
 
 def test_stream_tool_call_fragments_merge_without_concatenating_ids() -> None:
-    state = ChatStreamState(None)
+    state = state_for(None)
     call = {"index": 0, "id": "call_9", "function": {"name": "add", "arguments": '{"a": '}}
     state.step(chunk({"tool_calls": [call]}))
     repeat = {"index": 0, "id": "call_9", "function": {"arguments": "1}"}}
