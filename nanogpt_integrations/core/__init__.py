@@ -11,7 +11,7 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
-    from ._config import DEFAULT_TIMEOUT, ClientConfig
+    from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ClientConfig, check_header
     from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
         CacheConsistencyError,
         ConfigurationError,
         ConflictError,
+        DailyLimitError,
         EventTooLargeError,
         InternalServerError,
         MissingAPIKeyError,
@@ -59,12 +60,16 @@ if TYPE_CHECKING:  # pragma: no cover
         NotFoundError,
         PaymentRequiredError,
         PermissionDeniedError,
+        PoolTimeoutError,
         RateLimitError,
         RequestTooLargeError,
+        ResponseTooLargeError,
         ServiceUnavailableError,
         StreamDeadlineError,
         StreamError,
+        UnexpectedResponseError,
         error_from_response,
+        error_in_body,
         parse_error_body,
     )
     from .fields import NanoGPTFields
@@ -152,6 +157,7 @@ __all__ = [
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
@@ -188,6 +194,7 @@ __all__ = [
     "Completion",
     "ConfigurationError",
     "ConflictError",
+    "DailyLimitError",
     "EmbeddingResponse",
     "EventTooLargeError",
     "InternalServerError",
@@ -206,6 +213,7 @@ __all__ = [
     "ParsedModelId",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PoolTimeoutError",
     "Pricing",
     "PromptCaching",
     "ProviderOption",
@@ -224,6 +232,7 @@ __all__ = [
     "ResponseObject",
     "ResponseStreamEvent",
     "ResponseTimeoutError",
+    "ResponseTooLargeError",
     "ResponsesAccumulator",
     "ResponsesRequest",
     "RetryPolicy",
@@ -245,6 +254,7 @@ __all__ = [
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
+    "UnexpectedResponseError",
     "Usage",
     "WebSearchOptions",
     "WebSearchRequest",
@@ -258,10 +268,12 @@ __all__ = [
     "base_model",
     "build_model_id",
     "build_request",
+    "check_header",
     "check_provider_selection",
     "complete",
     "count_cache_markers",
     "error_from_response",
+    "error_in_body",
     "is_tee_model",
     "iter_sse",
     "json_schema_format",
@@ -353,6 +365,13 @@ _EXPORTS: dict[str, str] = {
     "StreamDeadlineError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
+    "DailyLimitError": ".errors",
+    "PoolTimeoutError": ".errors",
+    "ResponseTooLargeError": ".errors",
+    "UnexpectedResponseError": ".errors",
+    "error_in_body": ".errors",
+    "DEFAULT_MAX_RESPONSE_BYTES": "._config",
+    "check_header": "._config",
     "LazyClients": ".lazy",
     "TalkToGPTResult": ".legacy",
     "parse_talk_to_gpt": ".legacy",

@@ -217,6 +217,7 @@ class NanoGPTFields(BaseModel):
         stream: bool = False,
         prompt: str | None = None,
         info: Any = None,
+        batch_row: bool = False,
     ) -> ChatRequest:
         """The neutral request for one call (see :mod:`.request` for what happens to it)."""
         model = str(call.get("model") or self._model_id())
@@ -237,4 +238,5 @@ class NanoGPTFields(BaseModel):
             parallel_tool_calls=self._parallel_tool_calls(),
             mode=self._mode(call, model),
             info=info,
+            batch_row=batch_row,
         )

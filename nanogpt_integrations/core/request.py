@@ -136,6 +136,9 @@ class ChatRequest:
     parallel_tool_calls: bool | None = None
     mode: CallMode = field(default_factory=CallMode)
     info: ModelInfo | None = None
+    #: A row of a Batch API job (api-reference/endpoint/batches.mdx): no stream or usage fields
+    #: (rows go to upstream batch APIs as they are), and only the chat and Responses routes.
+    batch_row: bool = False
 
 
 @dataclass(slots=True)
@@ -306,6 +309,43 @@ def tool_choice_to_wire(choice: Any, tools: Sequence[Any]) -> str | dict[str, An
     return _named(name)
 
 
+_JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+
+
+def _check_schema_types(schema: Any, where: str) -> None:
+    """Every ``type`` in a tool's JSON schema is a JSON Schema type (a ``"strng"`` would reach the
+    upstream and fail there, or be ignored)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        for name in [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []:
+            if name not in _JSON_TYPES:
+                allowed = ", ".join(sorted(_JSON_TYPES))
+                raise ValueError(f"{where}.type={name!r} is not a JSON Schema type; allowed: {allowed}")
+        for key, value in schema.items():
+            if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(value, dict):
+                for name, sub in value.items():
+                    _check_schema_types(sub, f"{where}.{key}.{name}")
+            elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
+                _check_schema_types(value, f"{where}.{key}")
+            elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
+                for position, sub in enumerate(value):
+                    _check_schema_types(sub, f"{where}.{key}[{position}]")
+
+
+def _check_tools(tools: Sequence[Any]) -> None:
+    for position, tool in enumerate(tools):
+        if not isinstance(tool, Mapping):
+            raise TypeError(
+                f"tools[{position}] must be a tool definition (a dict); got {type(tool).__name__}"
+            )
+        function = tool.get("function")
+        if tool.get("type") == "function" and isinstance(function, Mapping):
+            name = function.get("name")
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"tools[{position}] has no function name")
+            _check_schema_types(function.get("parameters"), f"tools[{position}] ({name}): parameters")
+
+
 def _finish_tools(body: dict[str, Any], default_parallel: bool | None) -> None:
     """``tools`` / ``tool_choice`` / ``parallel_tool_calls`` in their final form (in place)."""
     tools = body.get("tools")
@@ -319,6 +359,7 @@ def _finish_tools(body: dict[str, Any], default_parallel: bool | None) -> None:
         return
     if isinstance(tools, (str, bytes)) or not isinstance(tools, Sequence):
         raise TypeError(f"tools must be a list of tool definitions; got {type(tools).__name__}")
+    _check_tools(tools)
     choice = tool_choice_to_wire(body.get("tool_choice"), tools)
     if choice is None:
         body.pop("tool_choice", None)
@@ -429,7 +470,14 @@ def build_request(request: ChatRequest) -> WireRequest:
         # After the cache policy, so that a part that lost its marker is sent as plain text.
         final["messages"] = wire_messages(final["messages"], replay_reasoning=request.replay_reasoning)
 
-    if request.stream:
+    if request.batch_row:
+        if route not in ("chat", "responses") or request.stream:
+            raise ValueError(
+                f"a batch row can only be a non-streaming chat or Responses request; this one is {route!r}"
+                f"{' and streams' if request.stream else ''} (api-reference/endpoint/batches.mdx)"
+            )
+        include_usage = False
+    elif request.stream:
         usage = call.stream_usage if call.stream_usage is not None else instance.stream_usage
         include_usage = request.stream_usage if usage is None else usage
     else:

@@ -121,16 +121,23 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
     def _known_info(self, model: str) -> ModelInfo | None:
         """Catalogue facts already in memory (never fetched here: no I/O on construction or per call)."""
         catalogue = _profile.known_catalogue(self._catalogue_key())
-        return catalogue.get(model) if catalogue else None
+        return catalogue.check(model) if catalogue else None
 
     def _wire(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any], *, stream: bool
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: Mapping[str, Any],
+        *,
+        stream: bool,
+        batch_row: bool = False,
     ) -> WireRequest:
-        """The finished request of one call: LangChain messages and kwargs through the core builder."""
+        """The finished request of one call (or one batch row): LangChain messages and kwargs
+        through the core builder."""
         call = {**kwargs, "stop": stop} if stop is not None else kwargs
         model = str(call.get("model") or self.model)
         request = self._chat_request(
-            convert_messages(messages), call, stream=stream, info=self._known_info(model)
+            convert_messages(messages), call, stream=stream, info=self._known_info(model), batch_row=batch_row
         )
         return build_request(request)
 

@@ -469,12 +469,12 @@ def test_typed_errors_surface(emulator: NanoGPTEmulator) -> None:
 
 
 def test_retries_come_from_the_core_only(emulator: NanoGPTEmulator) -> None:
-    emulator.inject(Fault.http_status(429, retry_after="0"), times=2)
+    emulator.inject(Fault.http_status(429, retry_after="0.01"), times=2)
     with pytest.raises(RateLimitError):
         chat(emulator, max_retries=1).invoke("hi")
     assert len(emulator.requests) == 2
     emulator.clear()
-    emulator.inject(Fault.http_status(429, retry_after="0"), times=1)
+    emulator.inject(Fault.http_status(429, retry_after="0.01"), times=1)
     assert chat(emulator, max_retries=1).invoke("hi").content
     assert len(emulator.requests) == 2
 

@@ -304,3 +304,29 @@ def test_responses_stream_flag() -> None:
     assert (
         wire.body["stream"] is True and "stream_options" not in wire.body and "include_usage" not in wire.body
     )
+
+
+def test_batch_rows_carry_no_stream_or_usage_fields_and_only_batchable_routes() -> None:
+    row = build(call={"max_tokens": 8}, batch_row=True)
+    assert row.route == "chat" and set(row.body) == {"model", "messages", "max_tokens"}
+    responses = build(call={"max_tokens": 20}, mode=CallMode(responses=True), batch_row=True)
+    assert responses.route == "responses" and "stream" not in responses.body
+    with pytest.raises(ValueError, match="batch row"):
+        build(batch_row=True, stream=True)
+    with pytest.raises(ValueError, match="batch row"):
+        build(batch_row=True, mode=CallMode(verify_tee=True))
+
+
+@pytest.mark.parametrize(
+    ("tool", "message"),
+    [
+        ({"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"c": {"type": "strng"}}}}}, r"tools\[0\] \(f\): parameters.properties.c.type='strng'"),
+        ({"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"c": {"type": "array", "items": {"type": ["string", "nul"]}}}}}}, "items.type='nul'"),
+        ({"type": "function", "function": {"parameters": {}}}, "no function name"),
+    ],
+)  # fmt: skip
+def test_tool_schemas_with_bad_types_are_refused_before_sending(tool: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(call={"tools": [tool]})
+    with pytest.raises(TypeError, match="tools"):
+        build(call={"tools": ["not a tool"]})

@@ -431,3 +431,24 @@ def test_chat_only_parameters_are_refused_not_dropped(key: str, value: object) -
 def test_reasoning_exclude_is_kept_for_responses() -> None:
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "reasoning": {"exclude": True}}
     assert responses_body_from_chat(body)["reasoning"] == {"exclude": True}
+
+
+def test_responses_usage_falls_back_to_pricing_counts() -> None:
+    """A Responses reply without usage reports the counts of x_nanogpt_pricing, flagged."""
+    from nanogpt_integrations.core import ResponseObject, turn_from_response
+
+    response = ResponseObject.model_validate(
+        {
+            "id": "resp_1",
+            "object": "response",
+            "status": "completed",
+            "output": [
+                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hi"}]}
+            ],
+            "x_nanogpt_pricing": {"cost": 0.001, "inputTokens": 12, "outputTokens": 3},
+        }
+    )
+    turn = turn_from_response(response)
+    assert turn.usage is not None
+    assert (turn.usage.input_tokens, turn.usage.output_tokens) == (12, 3)
+    assert turn.usage_source == "x_nanogpt_pricing"
