@@ -95,6 +95,13 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestParts,
         WebSearchOptions,
     )
+    from .providers import (
+        ModelProviders,
+        ProviderOption,
+        ProviderPrice,
+        ProviderSelectionError,
+        check_provider_selection,
+    )
     from .rate_limit import RECOMMENDED_REQUESTS_PER_SECOND, TokenBucket
     from .request import (
         CallMode,
@@ -198,6 +205,7 @@ __all__ = [
     "ModelCatalogue",
     "ModelInfo",
     "ModelPricing",
+    "ModelProviders",
     "NanoGPTClient",
     "NanoGPTError",
     "NanoGPTFields",
@@ -209,7 +217,10 @@ __all__ = [
     "PoolTimeoutError",
     "Pricing",
     "PromptCaching",
+    "ProviderOption",
+    "ProviderPrice",
     "ProviderRouting",
+    "ProviderSelectionError",
     "RateLimitError",
     "RawExchange",
     "ReasoningOptions",
@@ -259,6 +270,7 @@ __all__ = [
     "build_model_id",
     "build_request",
     "check_header",
+    "check_provider_selection",
     "complete",
     "count_cache_markers",
     "error_from_response",
@@ -379,6 +391,11 @@ _EXPORTS: dict[str, str] = {
     "ReasoningOptions": ".options",
     "RequestParts": ".options",
     "WebSearchOptions": ".options",
+    "ModelProviders": ".providers",
+    "ProviderOption": ".providers",
+    "ProviderPrice": ".providers",
+    "ProviderSelectionError": ".providers",
+    "check_provider_selection": ".providers",
     "AsyncResponseEventStream": ".responses",
     "ResponseDeleted": ".responses",
     "ResponseEventStream": ".responses",

@@ -32,6 +32,8 @@ from .sse import DEFAULT_MAX_EVENT_BYTES
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
+    from .options import NanoGPTOptions, RequestParts
+    from .providers import ProvidersCache
     from .tee import RawExchange
     from .web_search import WebSearchRequest
 
@@ -88,6 +90,7 @@ class BaseClient:
             stream_deadline=stream_deadline,
         )
         self._catalogue = CatalogueCache()
+        self._providers: ProvidersCache | None = None  # provider discovery per model, made on first use
         #: Parsed request URLs per (path, api_root): httpx parses a string URL on every request.
         self._urls: dict[tuple[str, bool], httpx.URL] = {}
         #: Whether the pooled httpx client carries ``config.client_headers()`` (one we created).
@@ -229,6 +232,25 @@ class BaseClient:
     def cached_catalogue(self) -> ModelCatalogue | None:
         """The catalogue this client already fetched, if still fresh; never makes a request."""
         return self._catalogue.get()
+
+    def _provider_cache(self) -> ProvidersCache:
+        if self._providers is None:
+            from .providers import ProvidersCache
+
+            self._providers = ProvidersCache()
+        return self._providers
+
+    @staticmethod
+    def _provider_request(
+        model: str,
+        options: NanoGPTOptions | None,
+        body: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> RequestParts:
+        """The model id, body and headers whose provider choices ``check_provider`` inspects."""
+        from .options import NanoGPTOptions
+
+        return (options or NanoGPTOptions()).apply(model, dict(body or {}), dict(headers or {}))
 
     # -- response handling ---------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingRes
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
     from .legacy import TalkToGPTResult
+    from .options import NanoGPTOptions
+    from .providers import ModelProviders
     from .responses import (
         ResponseDeleted,
         ResponseEventStream,
@@ -412,3 +414,37 @@ class NanoGPTClient(BaseClient):
             model=model,
             request_id=completion_id,
         )
+
+    # -- provider discovery (api-reference/miscellaneous/provider-selection.mdx) ---------------------
+
+    def model_providers(self, model: str, *, refresh: bool = False) -> ModelProviders:
+        """``GET /api/models/{id}/providers`` for ``model`` (request suffixes dropped), cached per
+        client for five minutes like the catalogue."""
+        from .providers import ModelProviders, discovery_id, providers_path
+
+        key, cache = discovery_id(model), self._provider_cache()
+        cached = None if refresh else cache.get(key)
+        if cached is not None:
+            return cached
+        response = self.send("GET", providers_path(key), api_root=True, auth=self.config.api_key is not None)
+        result = self._parse(response, ModelProviders)
+        cache.set(key, result)
+        return result
+
+    def check_provider(
+        self,
+        model: str,
+        options: NanoGPTOptions | None = None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ModelProviders:
+        """Preflight: raise :class:`ProviderSelectionError` when NanoGPT would reject or ignore the
+        provider choices of a request (``options`` applied to ``model``, ``body`` and ``headers``);
+        return the discovery answer otherwise. Sends only the (cached) discovery request."""
+        from .providers import check_provider_selection
+
+        parts = self._provider_request(model, options, body, headers)
+        info = self.model_providers(parts.model)
+        check_provider_selection(info, parts.model, parts.body, parts.headers)
+        return info

@@ -53,7 +53,7 @@ from ._tools import as_tools, tool_choice_to_wire, tool_selections, tools_to_wir
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from nanogpt_integrations.core import AsyncNanoGPTClient, NanoGPTClient
+    from nanogpt_integrations.core import AsyncNanoGPTClient, ModelProviders, NanoGPTClient
 
 __all__ = ["FALLBACK_CONTEXT_WINDOW", "NanoGPTLLM"]
 
@@ -486,3 +486,21 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
         if not selections and error_on_no_tool_call:
             raise ValueError(f"Expected at least one tool call, got none: {response.message.content!r}")
         return selections
+
+    # Provider discovery and the provider preflight: the rules are the core's (core/providers.py).
+
+    def providers(self, *, refresh: bool = False) -> ModelProviders:
+        """``model``'s providers, their availability and prices (discovery, cached for 5 min)."""
+        return self.client.model_providers(self.model, refresh=refresh)
+
+    async def aproviders(self, *, refresh: bool = False) -> ModelProviders:
+        """Async :meth:`providers`."""
+        return await self.async_client.model_providers(self.model, refresh=refresh)
+
+    def check_provider(self) -> ModelProviders:
+        """Raise ``ProviderSelectionError`` if NanoGPT would reject or ignore ``routing`` / ``provider``."""
+        return self.client.check_provider(self.model, self._nanogpt_options())
+
+    async def acheck_provider(self) -> ModelProviders:
+        """Async :meth:`check_provider`."""
+        return await self.async_client.check_provider(self.model, self._nanogpt_options())
