@@ -20,7 +20,8 @@ from ..core import (
     ReasoningOptions,
     WebSearchOptions,
 )
-from ..core.lazy import LazyClients
+from ..core.lazy import LazyClients, OwnsClients, owned_clients
+from ..core.redact import is_secret_header, secret_header_id
 
 if TYPE_CHECKING:
     # The clients (and with them httpx) load on the first request, not on import: importing
@@ -79,7 +80,13 @@ class Memo(Generic[T]):
         return (Memo, ())
 
 
-class NanoGPTSettings(BaseModel):
+#: The connection settings in ``core.lazy.SETTINGS`` order, read in one C call (on every request).
+_connection = operator.attrgetter(
+    "api_key", "base_url", "timeout", "max_retries", "default_headers", "http_client", "http_async_client"
+)
+
+
+class NanoGPTSettings(OwnsClients):
     """Fields named after LangChain's conventions first, NanoGPT's options second."""
 
     # A mixin, never built itself: its schema is built once, as part of each adapter class (which
@@ -133,7 +140,6 @@ class NanoGPTSettings(BaseModel):
 
     _options_memo: Memo[NanoGPTOptions] = PrivateAttr(default_factory=Memo)
     _request_memo: Memo[Any] = PrivateAttr(default_factory=Memo)
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
 
     @model_validator(mode="after")
     def _validate_options(self) -> Self:
@@ -147,23 +153,28 @@ class NanoGPTSettings(BaseModel):
         memo: Memo[NanoGPTOptions] = private(self, "_options_memo")
         return memo.get(values, lambda: NanoGPTOptions(**dict(zip(OPTION_FIELDS, values, strict=True))))
 
-    # -- clients (created lazily, rebuilt if the connection settings change, never serialised) -----
+    # -- clients (this instance's own, built lazily, replaced if the connection settings change) ---
 
     def _lazy_clients(self) -> LazyClients:
-        clients: LazyClients = private(self, "_clients")
-        return clients.configure(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-        )
+        return owned_clients(self, self.__pydantic_private__, _connection(self))
 
     def _sync_client(self) -> NanoGPTClient:
         return self._lazy_clients().sync
 
     def _async_client_get(self) -> AsyncNanoGPTClient:
         return self._lazy_clients().async_
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The key, and every secret-looking default header (``core.redact``), are dumped as secret
+        references: ``loads(..., secrets_map={"NANOGPT_HEADER_X_API_KEY": ...})`` gives them back."""
+        secrets = {"api_key": "NANOGPT_API_KEY"}
+        for name in self.default_headers or {}:
+            if is_secret_header(name):
+                if "." in name:  # LangChain splits secret paths on dots: hide all the headers
+                    return {"api_key": "NANOGPT_API_KEY", "default_headers": "NANOGPT_DEFAULT_HEADERS"}
+                secrets[f"default_headers.{name}"] = secret_header_id(name)
+        return secrets
 
     @property
     def lc_attributes(self) -> dict[str, Any]:

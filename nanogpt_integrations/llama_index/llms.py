@@ -50,7 +50,7 @@ from nanogpt_integrations.core import (
     base_model,
     turn_from_completion,
 )
-from nanogpt_integrations.core.lazy import LazyClients
+from nanogpt_integrations.core.lazy import LazyClients, OwnsClients, owned_clients
 
 from ._messages import messages_to_wire
 from ._payload import (
@@ -97,9 +97,13 @@ _warned_catalogue: set[str] = set()
 _OPTION_ORDER = tuple(sorted(OPTION_NAMES))
 #: The option field values as a tuple, read in one C call (this runs on every request).
 _option_values = operator.attrgetter(*_OPTION_ORDER)
+#: The connection settings after the key, in ``core.lazy.SETTINGS`` order.
+_connection = operator.attrgetter(
+    "api_base", "timeout", "max_retries", "default_headers", "http_client", "http_async_client"
+)
 
 
-class NanoGPTLLM(FunctionCallingLLM):
+class NanoGPTLLM(OwnsClients, FunctionCallingLLM):
     """NanoGPT chat models in LlamaIndex: query engines, agents, tools, structured output.
 
     Context window, tool calling and structured-output support come from the NanoGPT model
@@ -162,7 +166,6 @@ class NanoGPTLLM(FunctionCallingLLM):
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _options: NanoGPTOptions = PrivateAttr()
     _options_source: tuple[Any, ...] = PrivateAttr(default=())
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
     _info: ModelInfo | None = PrivateAttr(default=None)
     _info_loaded: bool = PrivateAttr(default=False)
 
@@ -197,14 +200,10 @@ class NanoGPTLLM(FunctionCallingLLM):
     # -- clients and catalogue -------------------------------------------------------------------
 
     def _lazy_clients(self) -> LazyClients:
-        clients: LazyClients = private(self, "_clients")
-        return clients.configure(
-            api_key=private(self, "_api_key"),
-            base_url=self.api_base,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-        )
+        """This instance's own clients (``core.lazy``): copies and pickles build theirs."""
+        state = self.__pydantic_private__
+        assert state is not None
+        return owned_clients(self, state, (state["_api_key"], *_connection(self)))
 
     @property
     def client(self) -> NanoGPTClient:
