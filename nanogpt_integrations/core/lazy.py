@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, PrivateAttr, field_serializer, field_validator
 from typing_extensions import Self
 
-from .redact import check_header_values, redact_headers
+from .redact import redact_headers, require_real_values
 
 if TYPE_CHECKING:
     from .async_client import AsyncNanoGPTClient
@@ -106,6 +106,7 @@ class LazyClients:
         return client
 
     def _settings(self) -> dict[str, Any]:
+        require_real_values(self._headers)
         api_key, base_url, timeout, max_retries = self._values[:4]
         return {
             "api_key": api_key,
@@ -269,7 +270,8 @@ class OwnsClients(BaseModel):
       ``deepcopy``; pickling an instance that has one raises a clear ``TypeError``;
     - ``default_headers`` (on the classes that have it): secret-looking values
       (:mod:`.redact`) are shown as ``**********`` in ``repr`` and ``model_dump`` (and so in
-      LlamaIndex ``to_dict``/``to_json``); a redacted or missing value given back is refused;
+      LlamaIndex ``to_dict``/``to_json``); an object rebuilt from such a dump keeps the
+      placeholder, and its first request raises ``MissingAPIKeyError`` until the value is set;
     - the ``_clients`` private attribute that :func:`owned_clients` keeps the core clients in.
     """
 
@@ -297,11 +299,6 @@ class OwnsClients(BaseModel):
     @classmethod
     def _check_http_async_client(cls, value: Any) -> Any:
         return check_http_client(value, "AsyncClient", "http_async_client")
-
-    @field_validator("default_headers", mode="before", check_fields=False)
-    @classmethod
-    def _check_default_headers(cls, value: Any) -> Any:
-        return check_header_values(value)
 
     @field_serializer("default_headers", check_fields=False)
     def _redact_default_headers(self, value: Any) -> Any:

@@ -6,7 +6,9 @@ A header is secret when its name (any case) contains one of ``auth``, ``key``, `
 ``x-encryption-passphrase`` (``api-reference/endpoint/responses.mdx``), ``Cookie``, a gateway's
 ``X-Auth-Token``... Redacting a header that is not secret only hides it from view; showing one that
 is would leak it, so the rule leans wide. Requests always carry the real values; only views
-(``repr``, ``model_dump``, framework dumps) use :func:`redact_headers`.
+(``repr``, ``model_dump``, framework dumps) use :func:`redact_headers`. An object rebuilt from a
+dump holds :data:`REDACTED` for such a header until the real value is set again: building its
+clients raises :class:`MissingAPIKeyError` instead of sending the placeholder.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .errors import MissingAPIKeyError
+
 __all__ = [
     "REDACTED",
-    "check_header_values",
     "is_secret_header",
     "redact_headers",
-    "secret_header_id",
+    "require_real_values",
 ]
 
 #: What a redacted value is shown as (the same mask the clients use for the key).
@@ -41,22 +44,13 @@ def redact_headers(headers: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {name: REDACTED if is_secret_header(name) else value for name, value in headers.items()}
 
 
-def secret_header_id(name: str) -> str:
-    """The name a secret header's value is stored under outside the object (an environment
-    variable or a ``secrets_map`` key): ``x-encryption-key`` -> ``NANOGPT_HEADER_X_ENCRYPTION_KEY``."""
-    return "NANOGPT_HEADER_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
-
-
-def check_header_values(headers: Any) -> Any:
-    """Refuse header values that are a redaction left by a dump, or missing (a secret not supplied
-    on load), naming the header and where its value can come from; anything else is passed on."""
-    if not isinstance(headers, Mapping):
-        return headers
-    for name, value in headers.items():
-        if value is None or value == REDACTED:
-            reason = "was redacted when the object was serialised" if value else "has no value"
-            raise ValueError(
-                f"default_headers[{name!r}] {reason}: pass the real value again "
-                f"(when loading a LangChain dump: secrets_map={{{secret_header_id(str(name))!r}: ...}})"
-            )
-    return headers
+def require_real_values(headers: Mapping[str, Any] | None) -> None:
+    """Raise :class:`MissingAPIKeyError` (before any request, without any value) for a header
+    whose value is still :data:`REDACTED`: the object was rebuilt from a dump that hid it."""
+    missing = sorted(name for name, value in (headers or {}).items() if value == REDACTED)
+    if missing:
+        raise MissingAPIKeyError(
+            f"default_headers {missing} hold the placeholder {REDACTED!r}: the object was rebuilt "
+            "from a dump (LangChain dumps/dumpd, LlamaIndex to_dict/to_json, model_dump) that hides "
+            "secret header values. Set default_headers with the real values before calling."
+        )

@@ -21,7 +21,7 @@ from ..core import (
     WebSearchOptions,
 )
 from ..core.lazy import LazyClients, OwnsClients, owned_clients
-from ..core.redact import is_secret_header, secret_header_id
+from ..core.redact import redact_headers
 
 if TYPE_CHECKING:
     # The clients (and with them httpx) load on the first request, not on import: importing
@@ -165,25 +165,17 @@ class NanoGPTSettings(OwnsClients):
         return self._lazy_clients().async_
 
     @property
-    def lc_secrets(self) -> dict[str, str]:
-        """The key, and every secret-looking default header (``core.redact``), are dumped as secret
-        references: ``loads(..., secrets_map={"NANOGPT_HEADER_X_API_KEY": ...})`` gives them back."""
-        secrets = {"api_key": "NANOGPT_API_KEY"}
-        for name in self.default_headers or {}:
-            if is_secret_header(name):
-                if "." in name:  # LangChain splits secret paths on dots: hide all the headers
-                    return {"api_key": "NANOGPT_API_KEY", "default_headers": "NANOGPT_DEFAULT_HEADERS"}
-                secrets[f"default_headers.{name}"] = secret_header_id(name)
-        return secrets
-
-    @property
     def lc_attributes(self) -> dict[str, Any]:
-        """Option objects serialise as plain dicts, so ``dumpd``/``load`` round-trip them."""
-        return {
+        """Option objects serialise as plain dicts, so ``dumpd``/``load`` round-trip them; secret
+        default headers serialise redacted (``core.redact``), like ``model_dump``."""
+        attributes = {
             name: value.model_dump(exclude_none=True)
             for name in ("web_search", "provider", "prompt_caching", "reasoning")
             if isinstance(value := getattr(self, name), BaseModel)
         }
+        if self.default_headers:
+            attributes["default_headers"] = redact_headers(self.default_headers) or {}
+        return attributes
 
     def _defaults(self) -> dict[str, Any]:
         """Sampling fields that are set, as body fields."""
