@@ -28,9 +28,11 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
-__all__ = ["LoopPools", "forks", "track_for_fork"]
+__all__ = ["LoopPools", "forks", "shared_ssl_context", "track_for_fork"]
 
 logger = logging.getLogger("nanogpt_integrations")
 
@@ -65,6 +67,23 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+_ssl_lock = threading.Lock()
+_ssl_context: list[ssl.SSLContext] = []
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """The TLS context of every pool we open, built once per process: building one (loading the
+    CA bundle) costs ~30 ms, which each new event loop's pool would otherwise pay again. Built as
+    httpx builds its default (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` honoured, else certifi)."""
+    if not _ssl_context:
+        with _ssl_lock:
+            if not _ssl_context:
+                import httpx
+
+                _ssl_context.append(httpx.create_ssl_context())
+    return _ssl_context[0]
 
 
 # -- async pools, one per event loop --------------------------------------------------------------

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
-from ._pools import LoopPools
+from ._pools import LoopPools, shared_ssl_context
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
 from .streaming import AsyncStream
@@ -78,6 +78,7 @@ class AsyncNanoGPTClient(BaseClient):
             timeout=self.config.timeout,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
             headers=self.config.client_headers(),
+            verify=shared_ssl_context(),
         )
 
     @property

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from ._base import BaseClient, capturing
 from ._config import TimeoutTypes
-from ._pools import track_for_fork
+from ._pools import shared_ssl_context, track_for_fork
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
 from .streaming import Stream
@@ -74,6 +74,7 @@ class NanoGPTClient(BaseClient):
             timeout=self.config.timeout,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             headers=self.config.client_headers(),
+            verify=shared_ssl_context(),
         )
 
     @property
