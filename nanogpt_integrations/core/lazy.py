@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, PrivateAttr, field_serializer, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_serializer, field_validator, model_validator
 from typing_extensions import Self
 
 from .redact import redact_headers, require_real_values
@@ -238,6 +238,16 @@ def check_http_client(value: Any, kind: str, name: str) -> Any:
     return value
 
 
+def check_timeout_with_clients(timeout: Any, http_client: Any, http_async_client: Any) -> None:
+    """``timeout`` configures the pools the package opens; a client passed in keeps its own
+    (``httpx.Client(timeout=...)``). Both at once would drop one silently: refuse it."""
+    if timeout is not None and (http_client is not None or http_async_client is not None):
+        raise ValueError(
+            "timeout is set on the pools this package opens; with http_client / http_async_client "
+            "set it on your httpx client instead (httpx.Client(timeout=...)) and leave timeout unset"
+        )
+
+
 def keep_in_deepcopy(memo: dict[int, Any], objects: Iterable[Any]) -> None:
     """Make ``copy.deepcopy`` reuse ``objects`` instead of copying them (the caller's clients)."""
     for obj in objects:
@@ -267,7 +277,8 @@ class OwnsClients(BaseModel):
 
     - ``http_client`` / ``http_async_client``: used for every request (proxies, mTLS, custom
       transports), never closed by the package, excluded from dumps, shared (not copied) by
-      ``deepcopy``; pickling an instance that has one raises a clear ``TypeError``;
+      ``deepcopy``; pickling an instance that has one raises a clear ``TypeError``; its own
+      timeout applies (``timeout`` with one of them is refused, not silently ignored);
     - ``default_headers`` (on the classes that have it): secret-looking values
       (:mod:`.redact`) are shown as ``**********`` in ``repr`` and ``model_dump`` (and so in
       LlamaIndex ``to_dict``/``to_json``); an object rebuilt from such a dump keeps the
@@ -299,6 +310,11 @@ class OwnsClients(BaseModel):
     @classmethod
     def _check_http_async_client(cls, value: Any) -> Any:
         return check_http_client(value, "AsyncClient", "http_async_client")
+
+    @model_validator(mode="after")
+    def _timeout_needs_our_pool(self) -> Self:
+        check_timeout_with_clients(getattr(self, "timeout", None), self.http_client, self.http_async_client)
+        return self
 
     @field_serializer("default_headers", check_fields=False)
     def _redact_default_headers(self, value: Any) -> Any:

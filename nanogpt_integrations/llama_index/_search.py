@@ -9,7 +9,13 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from pydantic import BaseModel, SecretStr
 
 from .._fast_models import ValidatedTemplate
-from ..core.lazy import LazyClients, check_http_client, owned_clients, refuse_to_pickle
+from ..core.lazy import (
+    LazyClients,
+    check_http_client,
+    check_timeout_with_clients,
+    owned_clients,
+    refuse_to_pickle,
+)
 from ..core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
     SearchRecord,
@@ -63,6 +69,7 @@ class WebSearch:
         checked = check_search_options(**options)
         options["from_date"], options["to_date"] = checked.from_date, checked.to_date
         self.options = options
+        check_timeout_with_clients(timeout, http_client, http_async_client)
         #: The connection settings in ``core.lazy.SETTINGS`` order.
         self.connection = (
             api_key,

@@ -393,3 +393,11 @@ def test_a_model_with_a_user_client_refuses_to_pickle_clearly(
         model = kind.build(pair[0].base_url, "key-A", http_client=http)
         with pytest.raises(TypeError, match=r"cannot pickle .* http_client"):
             pickle.dumps(model)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_timeout_beside_a_user_client_is_refused_not_ignored(
+    name: str, pair: tuple[NanoGPTEmulator, NanoGPTEmulator]
+) -> None:
+    with httpx.Client() as http, pytest.raises(ValueError, match="set it on your httpx client"):
+        KINDS[name].build(pair[0].base_url, "key-A", http_client=http, timeout=5.0)
