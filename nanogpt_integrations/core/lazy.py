@@ -301,6 +301,21 @@ class OwnsClients(BaseModel):
 
     _clients: LazyClients | None = PrivateAttr(default=None)
 
+    def _owned_clients(
+        self, api_key: Any, base_url: str | None, timeout: Any, max_retries: int, default_headers: Any = None
+    ) -> LazyClients:
+        """This instance's clients for these settings plus its http clients (:func:`owned_clients`)."""
+        values = (
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            default_headers,
+            self.http_client,
+            self.http_async_client,
+        )
+        return owned_clients(self, self.__pydantic_private__, values)
+
     @field_validator("http_client")
     @classmethod
     def _check_http_client(cls, value: Any) -> Any:

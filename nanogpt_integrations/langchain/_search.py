@@ -10,7 +10,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from .._fast_models import ValidatedTemplate
-from ..core.lazy import LazyClients, OwnsClients, owned_clients
+from ..core.lazy import LazyClients, OwnsClients
 from ..core.search_records import (
     SearchRecord,
     check_k,
@@ -84,16 +84,7 @@ class NanoGPTSearchSettings(OwnsClients):
     @property
     def clients(self) -> LazyClients:
         """This instance's core clients for the current connection settings (see ``core.lazy``)."""
-        values = (
-            self.api_key,
-            self.base_url,
-            self.timeout,
-            self.max_retries,
-            None,
-            self.http_client,
-            self.http_async_client,
-        )
-        return owned_clients(self, self.__pydantic_private__, values)
+        return self._owned_clients(self.api_key, self.base_url, self.timeout, self.max_retries)
 
     def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
         request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)

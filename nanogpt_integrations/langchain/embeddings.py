@@ -7,7 +7,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
 from ..core import MAX_EMBEDDING_BATCH
-from ..core.lazy import LazyClients, OwnsClients, owned_clients
+from ..core.lazy import LazyClients, OwnsClients
 from ..core.search_records import DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["NanoGPTEmbeddings"]
@@ -42,16 +42,7 @@ class NanoGPTEmbeddings(OwnsClients, Embeddings):
     @property
     def clients(self) -> LazyClients:
         """This instance's core clients for the current connection settings (see ``core.lazy``)."""
-        values = (
-            self.api_key,
-            self.base_url,
-            self.timeout,
-            self.max_retries,
-            None,
-            self.http_client,
-            self.http_async_client,
-        )
-        return owned_clients(self, self.__pydantic_private__, values)
+        return self._owned_clients(self.api_key, self.base_url, self.timeout, self.max_retries)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts``, batching requests; an empty list sends nothing."""

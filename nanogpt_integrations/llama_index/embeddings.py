@@ -8,7 +8,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import Field, SecretStr
 
 from ..core import MAX_EMBEDDING_BATCH
-from ..core.lazy import LazyClients, OwnsClients, owned_clients
+from ..core.lazy import LazyClients, OwnsClients
 from ..core.search_records import DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["NanoGPTEmbedding"]
@@ -42,16 +42,7 @@ class NanoGPTEmbedding(OwnsClients, BaseEmbedding):
 
     def _lazy_clients(self) -> LazyClients:
         """This instance's own clients for the current settings (``core.lazy``)."""
-        values = (
-            self.api_key,
-            self.api_base,
-            self.timeout,
-            self.max_retries,
-            None,
-            self.http_client,
-            self.http_async_client,
-        )
-        return owned_clients(self, self.__pydantic_private__, values)
+        return self._owned_clients(self.api_key, self.api_base, self.timeout, self.max_retries)
 
     @classmethod
     def class_name(cls) -> str:
