@@ -32,11 +32,12 @@ from collections.abc import Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, PrivateAttr, field_serializer, field_validator, model_validator
-from typing_extensions import Self
 
 from .redact import redact_headers, require_real_values
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .async_client import AsyncNanoGPTClient
     from .client import NanoGPTClient
 
