@@ -10,11 +10,22 @@ UV := $(shell command -v uv 2>/dev/null)
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: help install test test-fast lint format demo record bench emulator clean
+MIN_VENV ?= .venv-min
+MIN_PY := $(MIN_VENV)/bin/python
+MIN_STAMP := $(MIN_VENV)/.min-installed
+# uv resolves the lowest allowed versions; from PATH when present, else installed with pip.
+ifdef UV
+MIN_UV := $(UV)
+else
+MIN_UV := $(VENV)/bin/uv
+endif
+
+.PHONY: help install test test-fast test-min lint format demo record bench emulator clean
 
 help:
 	@echo "make demo     run the demo (offline against the bundled emulator unless NANOGPT_API_KEY is set)"
 	@echo "make test     run every test (unit, emulator behaviour, cassette replays, notebooks)"
+	@echo "make test-min run the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lint     ruff + mypy on the package"
 	@echo "make record   re-record cassettes (live if NANOGPT_API_KEY is set, else against the emulator)"
 	@echo "make bench    run the benchmarks side by side with raw httpx and the peer integrations"
@@ -48,6 +59,22 @@ test: $(DEV_STAMP)
 test-fast: $(DEV_STAMP)
 	$(PY) -m pytest tests/unit -q -x
 
+# The unit tests again, in a venv of their own holding the lowest version pyproject.toml allows of
+# every direct dependency (runtime, extras and dev group; uv --resolution lowest-direct). The
+# check fails when one of them could only be installed above its declared minimum.
+$(VENV)/bin/uv: | $(DEV_STAMP)
+	$(PY) -m pip install --quiet 'uv>=0.5'
+
+$(MIN_STAMP): pyproject.toml | $(MIN_UV)
+	rm -rf $(MIN_VENV)
+	$(MIN_UV) venv --quiet --python $(PYTHON) $(MIN_VENV)
+	$(MIN_UV) pip install --quiet --python $(MIN_PY) --resolution lowest-direct -e '.[all]' --group dev
+	@touch $@
+
+test-min: $(MIN_STAMP)
+	$(MIN_PY) .ci/check_min_versions.py
+	$(MIN_PY) -m pytest tests/unit -q -p no:randomly
+
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check nanogpt_integrations tests benchmarks
 	$(VENV)/bin/ruff format --check nanogpt_integrations
@@ -70,4 +97,4 @@ emulator: $(DEV_STAMP)
 	$(PY) -m nanogpt_integrations.testing
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(MIN_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

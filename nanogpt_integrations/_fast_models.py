@@ -65,7 +65,11 @@ def plain_constructor(cls: type[M]) -> Callable[..., M]:
         for name, f in fields.items()
     }
     resolved = tuple(name for name, value in template.items() if value is _UNSET)
-    takes_data = frozenset(name for name in resolved if fields[name].default_factory_takes_validated_data)
+    # ``default_factory_takes_validated_data`` exists from pydantic 2.10, when factories of the
+    # data so far arrived; before, no factory takes data.
+    takes_data = frozenset(
+        name for name in resolved if getattr(fields[name], "default_factory_takes_validated_data", False)
+    )
     new = cls.__new__
 
     def construct(**values: Any) -> M:

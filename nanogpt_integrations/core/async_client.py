@@ -1,14 +1,14 @@
 """The asynchronous NanoGPT client: one pooled ``httpx.AsyncClient`` per event loop, one retry loop.
 
 A new event loop (a second ``asyncio.run()``) gets a fresh connection pool instead of reusing
-connections bound to a closed loop (a known failure of OpenAI-SDK-based integrations).
+connections bound to a closed loop (a known failure of OpenAI-SDK-based integrations), and each
+pool is closed while its loop shuts down (see :mod:`._pools`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from ._base import BaseClient, aread_capped, capturing
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
+from ._pools import LoopPools, shared_ssl_context
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
 from .sse import DEFAULT_MAX_EVENT_BYTES
@@ -80,15 +81,15 @@ class AsyncNanoGPTClient(BaseClient):
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
         self._given_http = http_client
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        #: Our pools, one per event loop, each closed when its loop shuts down.
+        self._pools = LoopPools()
 
     def _new_http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             timeout=self.config.timeout,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
             headers=self.config.client_headers(),
+            verify=shared_ssl_context(),
         )
 
     @property
@@ -97,11 +98,10 @@ class AsyncNanoGPTClient(BaseClient):
         if self._given_http is not None:
             return self._given_http
         loop = asyncio.get_running_loop()
-        client = self._per_loop.get(loop)
-        if client is None:
-            client = self._new_http()
-            self._per_loop[loop] = client
-        return client
+        last = self._pools.last
+        if last[0] is loop:
+            return last[1]  # type: ignore[no-any-return]
+        return self._pools.open(loop, self._new_http)
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -165,16 +165,16 @@ class AsyncNanoGPTClient(BaseClient):
             return response
 
     async def aclose(self) -> None:
-        """Close the pool of the running loop (only pools this client created)."""
-        if not self._owns_http:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        client = self._per_loop.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        """Close the pool of the running loop (only pools this client created; a client passed
+        in stays open: it is the caller's). Pools of other loops close with their loop."""
+        if self._owns_http:
+            await self._pools.aclose_current()
+
+    def close(self) -> None:
+        """Close every pool this client created, from sync code or another thread: each is
+        closed by its own loop when that loop runs next (a closed loop's pool is dropped)."""
+        if self._owns_http:
+            self._pools.release()
 
     async def __aenter__(self) -> AsyncNanoGPTClient:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 
 from ._base import BaseClient, capturing, read_capped
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
+from ._pools import shared_ssl_context, track_for_fork
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
 from .sse import DEFAULT_MAX_EVENT_BYTES
@@ -73,11 +75,41 @@ class NanoGPTClient(BaseClient):
         )
         self._owns_http = http_client is None
         self._headers_on_client = self._owns_http
-        self._http = http_client or httpx.Client(
+        #: The caller's httpx client, or ours once opened (first request; again in a forked child).
+        self._pool: httpx.Client | None = http_client
+        self._pool_lock = threading.Lock()
+        self._closed = False
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
             timeout=self.config.timeout,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             headers=self.config.client_headers(),
+            verify=shared_ssl_context(),
         )
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The pooled httpx client: the caller's, or ours, opened on first use."""
+        pool = self._pool
+        if pool is None:
+            pool = self._open_pool()
+        return pool
+
+    def _open_pool(self) -> httpx.Client:
+        with self._pool_lock:
+            if self._pool is None:
+                if self._closed:
+                    raise RuntimeError("this NanoGPTClient is closed; create a new one")
+                self._pool = self._new_http()
+                track_for_fork(self)
+            return self._pool
+
+    def _after_fork(self) -> None:
+        """In a forked child: forget our pool without closing it (its sockets are the parent's)."""
+        self._pool_lock = threading.Lock()
+        if self._owns_http:
+            self._pool = None
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -140,9 +172,14 @@ class NanoGPTClient(BaseClient):
             return response
 
     def close(self) -> None:
-        """Close the pooled connections (only when this client created them)."""
-        if self._owns_http:
-            self._http.close()
+        """Close the pooled connections (only when this client created them; a client passed in
+        stays open: it is the caller's)."""
+        if not self._owns_http:
+            return
+        with self._pool_lock:
+            pool, self._pool, self._closed = self._pool, None, True
+        if pool is not None:
+            pool.close()
 
     def __enter__(self) -> NanoGPTClient:
         return self

@@ -42,6 +42,8 @@ SAMPLING_FIELDS: tuple[str, ...] = (
 _option_values = operator.attrgetter(*OPTION_FIELDS)
 _sampling_values = operator.attrgetter(*SAMPLING_FIELDS)
 _PLAIN = CallMode()
+_LIMIT_FIELDS = ("max_response_bytes", "max_event_bytes", "stream_deadline", "requests_per_second")
+_limit_values = operator.attrgetter(*_LIMIT_FIELDS)
 _mode_values = operator.attrgetter(
     "use_responses_api", "use_previous_response_id", "verify_tee", "tee_raise_on_failure"
 )
@@ -125,6 +127,18 @@ class NanoGPTFields(BaseModel):
     tee_raise_on_failure: bool = False
     """Raise ``TEEVerificationError`` when a TEE verification fails (``unavailable`` never raises)."""
 
+    # -- transport bounds (None: the core clients' defaults) ----------------------------------------------
+    stream_deadline: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Seconds one streamed reply may take in all (``timeout`` applies per read, so a server that
+    keeps sending keep-alives would otherwise hold a stream forever); ``StreamDeadlineError`` past it."""
+    max_event_bytes: int | None = Field(default=None, ge=1)
+    """Largest single stream event accepted (default 64 MiB); ``EventTooLargeError`` past it."""
+    max_response_bytes: int | None = Field(default=None, ge=1)
+    """Largest decoded non-stream or error body accepted (default 64 MiB); ``ResponseTooLargeError``."""
+    requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Client-side limit on request attempts per second, shared by every client of this process for
+    the same key and host (NanoGPT's documented global limit is 25/s: rate-limits.mdx)."""
+
     _options_memo: StrictMemo[NanoGPTOptions] = PrivateAttr(default_factory=StrictMemo)
     #: Where unknown constructor arguments go (request body fields): set by each adapter class.
     _extra_field: ClassVar[str] = "model_kwargs"
@@ -188,6 +202,14 @@ class NanoGPTFields(BaseModel):
             for name, value in zip(OPTION_FIELDS, _option_values(self), strict=True)
             if value is not None
         }
+
+    def _client_limits(self) -> tuple[tuple[str, Any], ...]:
+        """The transport bounds that are set, as ``(name, value)`` pairs for the core clients."""
+        return tuple(
+            (name, value)
+            for name, value in zip(_LIMIT_FIELDS, _limit_values(self), strict=True)
+            if value is not None
+        )
 
     def _mode_defaults(self) -> CallMode:
         values = _mode_values(self)

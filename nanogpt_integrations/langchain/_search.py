@@ -7,10 +7,10 @@ from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from .._fast_models import ValidatedTemplate, private
-from ..core.lazy import LazyClients
+from .._fast_models import ValidatedTemplate
+from ..core.lazy import LazyClients, OwnsClients
 from ..core.search_records import (
     SearchRecord,
     check_k,
@@ -23,10 +23,11 @@ from ..core.web_search import SearchDepth, SearchOutputType, SearchProvider
 __all__ = ["NanoGPTSearchSettings", "to_documents"]
 
 
-class NanoGPTSearchSettings(BaseModel):
+class NanoGPTSearchSettings(OwnsClients):
     """Connection and search options of ``/api/web``; validated at construction.
 
-    A mixin for pydantic LangChain classes: clients are built on first use and never serialised,
+    A mixin for pydantic LangChain classes: each instance builds its own clients on first use
+    (``core.lazy``; or uses ``http_client`` / ``http_async_client`` if given), never serialised,
     and the key is a ``SecretStr`` read from ``NANOGPT_API_KEY`` when not given.
     """
 
@@ -56,8 +57,6 @@ class NanoGPTSearchSettings(BaseModel):
     max_retries: int = 2
     """Retries of transient failures (done once, in the core client)."""
 
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
-
     @model_validator(mode="after")
     def _check_options(self) -> NanoGPTSearchSettings:
         check_k(self.k)
@@ -84,11 +83,8 @@ class NanoGPTSearchSettings(BaseModel):
 
     @property
     def clients(self) -> LazyClients:
-        """The core clients for the current connection settings (rebuilt when one is reassigned)."""
-        clients: LazyClients = private(self, "_clients")
-        return clients.configure(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
+        """This instance's core clients for the current connection settings (see ``core.lazy``)."""
+        return self._owned_clients(self.api_key, self.base_url, self.timeout, self.max_retries)
 
     def _search(self, query: str, k: int | None = None, **overrides: Any) -> list[SearchRecord]:
         request, limit = plan_search(query, self._search_options(), k=k, default_k=self.k, **overrides)

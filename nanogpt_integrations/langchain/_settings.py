@@ -5,16 +5,17 @@ route switches, declared once for both frameworks); lazy clients."""
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .._fast_models import private
 from ..core.arguments import check_base_url, configuration_error
 from ..core.fields import NanoGPTFields
-from ..core.lazy import LazyClients
+from ..core.lazy import LazyClients, OwnsClients, owned_clients
+from ..core.redact import redact_headers
 
 if TYPE_CHECKING:
     # The clients (and with them httpx) load on the first request, not on import: importing
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["NanoGPTSettings", "precompute_signatures"]
 
 
-class NanoGPTSettings(NanoGPTFields):
+#: The connection settings in ``core.lazy.SETTINGS`` order, read in one C call (on every request).
+_connection = operator.attrgetter(
+    "api_key", "base_url", "timeout", "max_retries", "default_headers", "http_client", "http_async_client"
+)
+
+
+class NanoGPTSettings(NanoGPTFields, OwnsClients):
     """Fields named after LangChain's conventions, plus the shared NanoGPT fields."""
 
     # A mixin, never built itself: its schema is built once, as part of each adapter class (which
@@ -46,8 +53,6 @@ class NanoGPTSettings(NanoGPTFields):
     streaming: bool = False
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra body fields merged into every request (NanoGPT option names here are options)."""
-
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
 
     def __init__(self, **data: Any) -> None:
         """Bad settings raise one :class:`~nanogpt_integrations.core.ConfigurationError` (a
@@ -79,14 +84,8 @@ class NanoGPTSettings(NanoGPTFields):
     # -- clients (created lazily, rebuilt if the connection settings change, never serialised) -----
 
     def _lazy_clients(self) -> LazyClients:
-        clients: LazyClients = private(self, "_clients")
-        return clients.configure(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-        )
+        """This instance's own clients (``core.lazy``): copies and pickles build theirs."""
+        return owned_clients(self, self.__pydantic_private__, (*_connection(self), self._client_limits()))
 
     def _sync_client(self) -> NanoGPTClient:
         return self._lazy_clients().sync
@@ -96,12 +95,16 @@ class NanoGPTSettings(NanoGPTFields):
 
     @property
     def lc_attributes(self) -> dict[str, Any]:
-        """Option objects serialise as plain dicts, so ``dumpd``/``load`` round-trip them."""
-        return {
+        """Option objects serialise as plain dicts, so ``dumpd``/``load`` round-trip them; secret
+        default headers serialise redacted (``core.redact``), like ``model_dump``."""
+        attributes = {
             name: value.model_dump(exclude_none=True)
             for name in ("web_search", "provider", "prompt_caching", "reasoning")
             if isinstance(value := getattr(self, name), BaseModel)
         }
+        if self.default_headers:
+            attributes["default_headers"] = redact_headers(self.default_headers) or {}
+        return attributes
 
     def _catalogue_key(self) -> str:
         url = self.base_url

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, SecretStr
 
-from .._fast_models import private
 from ..core import MAX_EMBEDDING_BATCH
-from ..core.lazy import LazyClients
+from ..core.lazy import LazyClients, OwnsClients
 from ..core.search_records import DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["NanoGPTEmbeddings"]
 
 
-class NanoGPTEmbeddings(BaseModel, Embeddings):
+class NanoGPTEmbeddings(OwnsClients, Embeddings):
     """Embeddings through NanoGPT (``text-embedding-3-small`` by default).
 
     Inputs are sent in batches of at most ``batch_size`` (≤ 2048, the API's limit); the vectors
-    come back in input order. Sync methods use a pooled client, async ones a native async client.
+    come back in input order. Sync methods use a pooled client, async ones a native async client;
+    ``http_client`` / ``http_async_client`` take your own httpx clients (never closed here).
 
     >>> embeddings = NanoGPTEmbeddings(model="text-embedding-3-large", dimensions=256)  # doctest: +SKIP
     >>> embeddings.embed_query("hello")  # doctest: +SKIP
@@ -39,15 +39,10 @@ class NanoGPTEmbeddings(BaseModel, Embeddings):
     timeout: float | None = None
     max_retries: int = Field(default=2, ge=0)
 
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
-
     @property
     def clients(self) -> LazyClients:
-        """The core clients for the current connection settings (rebuilt when one is reassigned)."""
-        clients: LazyClients = private(self, "_clients")
-        return clients.configure(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
+        """This instance's core clients for the current connection settings (see ``core.lazy``)."""
+        return self._owned_clients(self.api_key, self.base_url, self.timeout, self.max_retries)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts``, batching requests; an empty list sends nothing."""

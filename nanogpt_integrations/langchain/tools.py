@@ -11,7 +11,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
-from .._fast_models import private
+from ..core.lazy import Owned, owned
 from ..core.search_records import SearchParameterError, check_search_options, format_results
 from ..core.web_search import SearchDepth
 from ._search import NanoGPTSearchSettings
@@ -86,19 +86,22 @@ class NanoGPTWebSearchTool(NanoGPTSearchSettings, BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool = True
 
-    _retriever: NanoGPTWebSearchRetriever | None = PrivateAttr(default=None)
+    _retriever: Owned | None = PrivateAttr(default=None)
 
     @property
     def retriever(self) -> NanoGPTWebSearchRetriever:
-        """The retriever the tool runs (same settings, same clients), as a child run of the tool
-        call: tracing shows the search and ``get_nanogpt_callback`` counts its cost."""
+        """The retriever the tool runs (same settings), as a child run of the tool call: tracing
+        shows the search and ``get_nanogpt_callback`` counts its cost. It belongs to this tool
+        (``core.lazy.Owned``): a copy of the tool builds its own, with its own clients."""
         settings = {name: getattr(self, name) for name in NanoGPTSearchSettings.model_fields}
-        retriever = self._retriever
+        state = self.__pydantic_private__
+        retriever: NanoGPTWebSearchRetriever | None = owned(self, state, "_retriever")
         if retriever is None or any(getattr(retriever, k) != v for k, v in settings.items()):
-            # First use, or a setting of the tool was reassigned since: a retriever that matches.
+            # First use, a copy of a tool, or a setting of the tool reassigned since (a replaced
+            # retriever's pools close when it is collected: see ``LazyClients.__del__``).
             retriever = NanoGPTWebSearchRetriever(**settings)
-            retriever._clients = private(self, "_clients")
-            self._retriever = retriever
+            assert state is not None
+            state["_retriever"] = Owned(self, retriever)
         return retriever
 
     def _run(

@@ -9,7 +9,13 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from pydantic import BaseModel, SecretStr
 
 from .._fast_models import ValidatedTemplate
-from ..core.lazy import LazyClients
+from ..core.lazy import (
+    LazyClients,
+    check_http_client,
+    check_timeout_with_clients,
+    owned_clients,
+    refuse_to_pickle,
+)
 from ..core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
     SearchRecord,
@@ -24,7 +30,9 @@ __all__ = ["WebSearch", "to_nodes"]
 
 
 class WebSearch:
-    """Search options checked once at construction, plus the clients to run them with."""
+    """Search options and connection settings, checked once at construction; immutable, so copies
+    of the retriever or tool spec holding it may share it. The clients are not here: each
+    retriever or tool spec owns its own (``core.lazy``), reached with :meth:`clients`."""
 
     def __init__(
         self,
@@ -43,6 +51,8 @@ class WebSearch:
         exclude_domains: list[str] | None,
         timeout: float | None,
         max_retries: int,
+        http_client: Any = None,
+        http_async_client: Any = None,
     ) -> None:
         self.k = check_k(k)
         options: dict[str, Any] = {
@@ -59,25 +69,48 @@ class WebSearch:
         checked = check_search_options(**options)
         options["from_date"], options["to_date"] = checked.from_date, checked.to_date
         self.options = options
-        self.clients = LazyClients(
-            api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries
+        check_timeout_with_clients(timeout, http_client, http_async_client)
+        #: The connection settings in ``core.lazy.SETTINGS`` order.
+        self.connection = (
+            api_key,
+            api_base,
+            timeout,
+            max_retries,
+            None,
+            check_http_client(http_client, "Client", "http_client"),
+            check_http_client(http_async_client, "AsyncClient", "http_async_client"),
+            (),
         )
+
+    def clients(self, owner: object) -> LazyClients:
+        """``owner``'s own clients (the retriever or tool spec; kept in its ``__dict__``)."""
+        return owned_clients(owner, owner.__dict__, self.connection)
+
+    def __copy__(self) -> WebSearch:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WebSearch:
+        return self  # immutable; and the caller's httpx clients are shared, never copied
+
+    def __getstate__(self) -> dict[str, Any]:
+        refuse_to_pickle("NanoGPT web search", *self.connection[5:7])
+        return self.__dict__
 
     def __repr__(self) -> str:
         shown = {key: value for key, value in self.options.items() if value not in (None, False)}
         return f"WebSearch(k={self.k!r}, {', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def search(
-        self, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
+        self, owner: object, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
     ) -> list[SearchRecord]:
         request, limit = plan_search(query, self.options, k=k, default_k=self.k, k_name=k_name, **overrides)
-        return search_records(self.clients.sync.web_search(request), request, k=limit)
+        return search_records(self.clients(owner).sync.web_search(request), request, k=limit)
 
     async def asearch(
-        self, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
+        self, owner: object, query: str, k: int | None = None, k_name: str = "k", **overrides: Any
     ) -> list[SearchRecord]:
         request, limit = plan_search(query, self.options, k=k, default_k=self.k, k_name=k_name, **overrides)
-        return search_records(await self.clients.async_.web_search(request), request, k=limit)
+        return search_records(await self.clients(owner).async_.web_search(request), request, k=limit)
 
 
 _HIDDEN = list(LLM_HIDDEN_METADATA_KEYS)

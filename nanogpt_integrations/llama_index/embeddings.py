@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, SecretStr
 
 from ..core import MAX_EMBEDDING_BATCH
-from ..core.lazy import LazyClients
+from ..core.lazy import LazyClients, OwnsClients
 from ..core.search_records import DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["NanoGPTEmbedding"]
 
 
-class NanoGPTEmbedding(BaseEmbedding):
+class NanoGPTEmbedding(OwnsClients, BaseEmbedding):
     """Embeddings through NanoGPT (``text-embedding-3-small`` by default), sync and async.
 
     LlamaIndex splits inputs into ``embed_batch_size`` chunks (≤ 2048, the API's limit); each
-    chunk is one request. The API key (``NANOGPT_API_KEY`` by default) is never in ``to_dict()``.
+    chunk is one request. The API key (``NANOGPT_API_KEY`` by default) is never in ``to_dict()``;
+    ``http_client`` / ``http_async_client`` take your own httpx clients (never closed here).
 
     >>> embed_model = NanoGPTEmbedding(model_name="text-embedding-3-large", dimensions=256)  # doctest: +SKIP
     """
@@ -33,31 +34,27 @@ class NanoGPTEmbedding(BaseEmbedding):
     timeout: float | None = Field(default=None, description="Seconds per request.")
     max_retries: int = Field(default=2, ge=0, description="Retries of transient failures.")
 
-    _clients: LazyClients = PrivateAttr()
-
     def __init__(self, **data: Any) -> None:
         if "base_url" in data:  # the name the other NanoGPT classes also accept
             data["api_base"] = data.get("api_base") or data.pop("base_url")
             data.pop("base_url", None)
         super().__init__(**data)
-        self._clients = LazyClients(
-            api_key=self.api_key,
-            base_url=self.api_base,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-        )
+
+    def _lazy_clients(self) -> LazyClients:
+        """This instance's own clients for the current settings (``core.lazy``)."""
+        return self._owned_clients(self.api_key, self.api_base, self.timeout, self.max_retries)
 
     @classmethod
     def class_name(cls) -> str:
         return "NanoGPTEmbedding"
 
     def _embed(self, texts: list[str]) -> list[Embedding]:
-        return self._clients.sync.embed(
+        return self._lazy_clients().sync.embed(
             texts, model=self.model_name, dimensions=self.dimensions, batch_size=self.embed_batch_size
         )
 
     async def _aembed(self, texts: list[str]) -> list[Embedding]:
-        return await self._clients.async_.embed(
+        return await self._lazy_clients().async_.embed(
             texts, model=self.model_name, dimensions=self.dimensions, batch_size=self.embed_batch_size
         )
 

@@ -9,6 +9,7 @@ Responses API, TEE-verified, legacy completions), HTTP and stream merging in
 from __future__ import annotations
 
 import logging
+import operator
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from nanogpt_integrations.core import DEFAULT_BASE_URL, ModelInfo, NanoGPTError
 from nanogpt_integrations.core.arguments import check_base_url, configuration_error
 from nanogpt_integrations.core.calls import AsyncReplyStream, ReplyStream, acomplete, complete
 from nanogpt_integrations.core.fields import NanoGPTFields
-from nanogpt_integrations.core.lazy import LazyClients
+from nanogpt_integrations.core.lazy import LazyClients, OwnsClients, owned_clients
 from nanogpt_integrations.core.request import WireRequest, build_request
 
 from ._messages import as_chat_messages, messages_to_wire
@@ -65,7 +66,13 @@ FALLBACK_CONTEXT_WINDOW = 32_768
 _warned_catalogue: set[str] = set()
 
 
-class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
+#: The connection settings after the key, in ``core.lazy.SETTINGS`` order.
+_connection = operator.attrgetter(
+    "api_base", "timeout", "max_retries", "default_headers", "http_client", "http_async_client"
+)
+
+
+class NanoGPTLLM(NanoGPTFields, OwnsClients, StructuredOutput, FunctionCallingLLM):
     """NanoGPT chat models in LlamaIndex: query engines, agents, tools, structured output.
 
     Context window, tool calling and structured-output support come from the NanoGPT model
@@ -106,7 +113,6 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
 
     _extra_field = "additional_kwargs"
     _api_key: SecretStr | None = PrivateAttr(default=None)
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
     #: Catalogue entries per (base URL, model id): a reassigned ``model`` gets its own.
     _infos: dict[tuple[str, str], ModelInfo | None] = PrivateAttr(default_factory=dict)
 
@@ -156,14 +162,10 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
     # -- clients and catalogue -------------------------------------------------------------------
 
     def _lazy_clients(self) -> LazyClients:
-        clients: LazyClients = private(self, "_clients")
-        return clients.configure(
-            api_key=private(self, "_api_key"),
-            base_url=self.api_base,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-        )
+        """This instance's own clients (``core.lazy``): copies and pickles build theirs."""
+        state = self.__pydantic_private__
+        assert state is not None
+        return owned_clients(self, state, (state["_api_key"], *_connection(self), self._client_limits()))
 
     @property
     def client(self) -> NanoGPTClient:

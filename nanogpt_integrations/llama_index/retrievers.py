@@ -52,6 +52,8 @@ class NanoGPTWebSearchRetriever(BaseRetriever):
         exclude_domains: list[str] | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        http_client: Any = None,
+        http_async_client: Any = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -70,6 +72,8 @@ class NanoGPTWebSearchRetriever(BaseRetriever):
             exclude_domains=exclude_domains,
             timeout=timeout,
             max_retries=max_retries,
+            http_client=http_client,
+            http_async_client=http_async_client,
         )
         super().__init__(callback_manager=callback_manager, verbose=verbose)
 
@@ -81,7 +85,7 @@ class NanoGPTWebSearchRetriever(BaseRetriever):
         return self._search.k
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return to_nodes(self._search.search(query_bundle.query_str))
+        return to_nodes(self._search.search(self, query_bundle.query_str))
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return to_nodes(await self._search.asearch(query_bundle.query_str))
+        return to_nodes(await self._search.asearch(self, query_bundle.query_str))

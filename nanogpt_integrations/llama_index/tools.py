@@ -56,6 +56,8 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
         exclude_domains: list[str] | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        http_client: Any = None,
+        http_async_client: Any = None,
     ) -> None:
         self._search = WebSearch(
             api_key=api_key,
@@ -72,6 +74,8 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
             exclude_domains=exclude_domains,
             timeout=timeout,
             max_retries=max_retries,
+            http_client=http_client,
+            http_async_client=http_async_client,
         )
 
     def __repr__(self) -> str:
@@ -105,6 +109,7 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
         Returns numbered results with title, URL and text; cite the URLs you use.
         """
         records = self._search.search(
+            self,
             query,
             max_results,
             "max_results",
@@ -127,6 +132,7 @@ class NanoGPTWebSearchToolSpec(BaseToolSpec):
         Returns numbered results with title, URL and text; cite the URLs you use.
         """
         records = await self._search.asearch(
+            self,
             query,
             max_results,
             "max_results",

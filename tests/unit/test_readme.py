@@ -114,6 +114,6 @@ def test_feature_table_names_every_option() -> None:
 
     text = README.read_text(encoding="utf-8")
     names = set(NanoGPTOptions.field_names()) | set(NanoGPTSearchSettings.model_fields)
-    names -= {"api_key", "base_url", "timeout", "max_retries"}
+    names -= {"api_key", "base_url", "timeout", "max_retries", "http_client", "http_async_client"}
     missing = sorted(name for name in names if f"`{name}" not in text and f" {name}=" not in text)
     assert not missing, missing

@@ -77,7 +77,7 @@ async def test_async_tool_uses_the_configured_options(emulator: NanoGPTEmulator)
     }
     assert isinstance(content, str)
     assert content.count("\nURL: https://") == 3
-    assert tool.clients._sync is None
+    assert tool.retriever.clients._sync is None
 
 
 async def test_no_results_is_a_tool_exception(emulator: NanoGPTEmulator) -> None:

@@ -51,7 +51,7 @@ async def test_async_batches(emulator: NanoGPTEmulator) -> None:
     assert vectors == [pytest.approx(embed(text)) for text in TEXTS]
     assert await model.aget_query_embedding("beta") == pytest.approx(vectors[1])
     assert await model.aget_text_embedding("delta") == pytest.approx(vectors[3])
-    assert model._clients._sync is None
+    assert model._lazy_clients()._sync is None
 
 
 def test_vector_store_index_and_query(emulator: NanoGPTEmulator) -> None:

@@ -87,7 +87,7 @@ async def test_retrieve_async_with_filters(emulator: NanoGPTEmulator) -> None:
     assert [n.node.metadata["type"] for n in nodes[-2:]] == ["image", "image"]
     assert all(n.node.get_content() for n in nodes)  # snippet-only exa results still have text
     assert nodes[0].node.metadata["cost"] == pytest.approx(0.015)
-    assert retriever._search.clients._sync is None  # native async: no sync client, no thread
+    assert retriever._search.clients(retriever)._sync is None  # native async: no sync client, no thread
 
 
 def test_sourced_answer_and_structured(emulator: NanoGPTEmulator) -> None:
@@ -146,4 +146,4 @@ async def test_citation_query_engine_keeps_urls_on_numbered_sources(emulator: Na
     cited = response.source_nodes[1].node  # "[2]"
     assert cited.metadata["url"] == "https://what-is-the-capital-wiki.org/what-is-the-capital/2"
     assert cited.get_content(MetadataMode.NONE).startswith("Source 2:\nResult 2 about")
-    assert retriever._search.clients._sync is None
+    assert retriever._search.clients(retriever)._sync is None

@@ -56,7 +56,7 @@ async def test_web_search_async_and_no_results(emulator: NanoGPTEmulator) -> Non
     assert output.content.count("URL: https://") == 2
     empty = await tool.acall(query="nothing", include_domains=["a.com"], exclude_domains=["a.com"])
     assert empty.content.startswith("No web results for 'nothing'")
-    assert spec._search.clients._sync is None
+    assert spec._search.clients(spec)._sync is None
 
 
 async def test_bad_arguments_fail_before_any_request(emulator: NanoGPTEmulator) -> None:

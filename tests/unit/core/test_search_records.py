@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
-from nanogpt_integrations.core.lazy import LazyClients
 from nanogpt_integrations.core.search_records import (
     LLM_HIDDEN_METADATA_KEYS,
     SearchParameterError,
@@ -326,38 +325,3 @@ def test_format_records_numbers_sources_after_the_answer_from_one() -> None:
     )
     text = format_records(search_records(_response({"a": 1}, outputType="structured"), structured))
     assert text == 'Structured result:\n{\n  "a": 1\n}'
-
-
-def test_lazy_clients_are_built_once_on_first_use_and_hide_the_key() -> None:
-    clients = LazyClients(api_key=SecretStr("sk-very-secret"), base_url="http://127.0.0.1:9/api/v1")
-    assert clients._sync is None
-    assert clients._async is None
-    assert clients.sync is clients.sync
-    assert clients.async_ is clients.async_
-    assert clients.sync.config.api_root == "http://127.0.0.1:9/api"
-    assert "sk-very-secret" not in repr(clients)
-    assert "sk-very-secret" not in repr(clients.sync)
-    clients.sync.close()
-
-
-def test_lazy_clients_copies_and_pickles_start_fresh_and_keep_settings() -> None:
-    import copy
-    import pickle
-
-    clients = LazyClients(api_key=SecretStr("sk-very-secret"), base_url="http://127.0.0.1:9/api/v1")
-    first = clients.sync
-    for other in (copy.deepcopy(clients), pickle.loads(pickle.dumps(clients))):
-        assert other.sync is not first
-        assert other.sync.base_url == "http://127.0.0.1:9/api/v1"
-        assert other.sync.config.require_key() == "sk-very-secret"
-
-
-def test_lazy_clients_rebuild_only_when_connection_settings_change() -> None:
-    clients = LazyClients(api_key=SecretStr("k1"), base_url="http://127.0.0.1:9/api/v1")
-    first = clients.sync
-    assert clients.configure(api_key=SecretStr("k1"), base_url="http://127.0.0.1:9/api/v1").sync is first
-    second = clients.configure(api_key=SecretStr("k2"), base_url="http://127.0.0.1:9/api/v1").sync
-    assert second is not first and second.config.require_key() == "k2"
-    assert clients.configure(api_key="k2", base_url="http://127.0.0.1:8/api/v1").sync.base_url.endswith(":8/api/v1")
-    with pytest.raises(TypeError, match="unknown settings"):
-        LazyClients(model="m")

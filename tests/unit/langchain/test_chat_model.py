@@ -20,7 +20,10 @@ KEY = "sk-nano-very-secret-0123456789"
 @pytest.mark.parametrize("cls", [ChatNanoGPT, NanoGPT])
 def test_key_never_serialised(cls: Any) -> None:
     model = cls(model="openai/gpt-4o-mini", api_key=KEY, web_search="deep")
-    for text in (dumps(model), str(dumpd(model)), repr(model), str(model), str(model.asdict())):
+    views = [dumps(model), str(dumpd(model)), repr(model), str(model)]
+    if hasattr(model, "asdict"):  # every view the installed langchain-core has (asdict: 1.5+)
+        views.append(str(model.asdict()))
+    for text in views:
         assert KEY not in text
     assert dumpd(model)["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": ["NANOGPT_API_KEY"]}
 

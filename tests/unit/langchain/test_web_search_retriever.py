@@ -79,7 +79,7 @@ def test_key_never_in_repr_or_serialisation() -> None:
 
 def test_clients_are_lazy_and_reused() -> None:
     retriever = NanoGPTWebSearchRetriever(api_key="k", base_url="http://127.0.0.1:1/api/v1")
-    assert retriever._clients._sync is None and retriever._clients._async is None  # no pool yet
+    assert retriever._clients is None  # no holder, so no pool, before the first use
     assert retriever.clients is retriever.clients
     assert retriever.clients.sync is retriever.clients.sync
 

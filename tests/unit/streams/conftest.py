@@ -257,13 +257,7 @@ def llama_llm(server: HostileServer, **kwargs: Any) -> Any:
 
 
 def with_limits(adapter: Any, **limits: Any) -> Any:
-    """Give an adapter core clients with stream limits (``max_event_bytes``, ``stream_deadline``).
-
-    The adapters do not expose these knobs yet (their owner adds the fields); until then a test
-    installs clients built from the adapter's own connection settings plus the limits.
-    """
-    lazy = adapter._lazy_clients()
-    settings = dict(lazy._settings)
-    lazy._sync = NanoGPTClient(**settings, **limits)
-    lazy._async = AsyncNanoGPTClient(**settings, **limits)
+    """Set the adapter's stream bounds (``max_event_bytes``, ``stream_deadline``) as a user would."""
+    for name, value in limits.items():
+        setattr(adapter, name, value)
     return adapter
