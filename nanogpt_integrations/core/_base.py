@@ -43,7 +43,7 @@ logger = logging.getLogger("nanogpt_integrations")
 
 M = TypeVar("M", bound=BaseModel)
 
-#: The embeddings endpoint takes at most 2048 inputs per request (reference §12).
+#: The embeddings endpoint takes at most 2048 inputs per request (api-reference/endpoint/embeddings.mdx).
 MAX_EMBEDDING_BATCH = 2048
 
 
@@ -95,7 +95,9 @@ class BaseClient:
         self._urls: dict[tuple[str, bool], httpx.URL] = {}
         #: Whether the pooled httpx client carries ``config.client_headers()`` (one we created).
         self._headers_on_client = False
-        self._tee_root: str | None = None  # the TEE route prefix that answered last (reference §13)
+        self._tee_root: str | None = (
+            None  # the TEE route prefix that answered last (api-reference/tee-verification.mdx)
+        )
         #: Client-side rate limit, one token per HTTP attempt, shared per key and host (rate_limit.py).
         self._limiter: TokenBucket | None = None
         rate = check_rate(requests_per_second)
@@ -163,7 +165,7 @@ class BaseClient:
 
     def _url(self, path: str, api_root: bool) -> httpx.URL | str:
         """The request URL, parsed once per route (a handful of routes; ids and absolute URLs
-        are passed as strings). An absolute URL is used as is (the TEE routes, reference §13)."""
+        are passed as strings). An absolute URL is used as is (the TEE routes, api-reference/tee-verification.mdx)."""
         if path.startswith(("http://", "https://")):
             return path
         url = self._urls.get((path, api_root))
@@ -490,7 +492,7 @@ class BaseClient:
     def _tee_urls(self, route: str) -> list[str]:
         """Where a TEE route may live: ``{api root}/v1/tee/...`` first, then ``{site root}/v1/tee/...``.
 
-        The docs disagree (reference §13): the guide uses ``/api/v1/tee``, the endpoint pages and
+        The docs disagree (api-reference/tee-verification.mdx): the guide uses ``/api/v1/tee``, the endpoint pages and
         OpenAPI ``/v1/tee``. The prefix that answered last is tried first next time.
         """
         api_root = self.config.api_root

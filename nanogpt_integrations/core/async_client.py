@@ -223,7 +223,7 @@ class AsyncNanoGPTClient(BaseClient):
     async def completions(
         self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> Completion:
-        """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
+        """``POST /completions`` (legacy text completion; best effort upstream, api-reference/endpoint/completion.mdx)."""
         response = await self.send(
             "POST", "completions", json_body=self._plain_payload(payload, False), headers=headers
         )
@@ -310,7 +310,7 @@ class AsyncNanoGPTClient(BaseClient):
         """The catalogue entry for ``model`` (suffixes ignored), or None if unknown (warned once)."""
         return (await self.catalogue()).check(model)
 
-    # -- Responses API (reference §8) -----------------------------------------------------------
+    # -- Responses API (api-reference/endpoint/responses.mdx) -----------------------------------------------------------
 
     async def responses_create(
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
@@ -379,7 +379,7 @@ class AsyncNanoGPTClient(BaseClient):
                 )
             await asyncio.sleep(min(poll_interval, remaining))
 
-    # -- TEE (reference §13) --------------------------------------------------------------------
+    # -- TEE (api-reference/tee-verification.mdx) --------------------------------------------------------------------
 
     async def _tee_get(self, route: str, params: Mapping[str, str]) -> httpx.Response:
         urls = self._tee_urls(route)

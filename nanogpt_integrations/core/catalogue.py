@@ -1,4 +1,4 @@
-"""The model catalogue (``GET /models?detailed=true``, reference §11) and what it tells us.
+"""The model catalogue (``GET /models?detailed=true``, api-reference/endpoint/models.mdx) and what it tells us.
 
 Fields beyond the documented ones (cache prices per 1K, ``reasoning_efforts``) are read
 defensively: they come from client code, not the docs.

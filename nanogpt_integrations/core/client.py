@@ -228,7 +228,7 @@ class NanoGPTClient(BaseClient):
     def completions(
         self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> Completion:
-        """``POST /completions`` (legacy text completion; best effort upstream, reference §9.1)."""
+        """``POST /completions`` (legacy text completion; best effort upstream, api-reference/endpoint/completion.mdx)."""
         response = self.send(
             "POST", "completions", json_body=self._plain_payload(payload, False), headers=headers
         )
@@ -315,7 +315,7 @@ class NanoGPTClient(BaseClient):
         """The catalogue entry for ``model`` (suffixes ignored), or None if unknown (warned once)."""
         return self.catalogue().check(model)
 
-    # -- Responses API (reference §8) -----------------------------------------------------------
+    # -- Responses API (api-reference/endpoint/responses.mdx) -----------------------------------------------------------
 
     def responses_create(
         self, request: ResponsesRequest | Mapping[str, Any], *, headers: Mapping[str, str] | None = None
@@ -369,7 +369,7 @@ class NanoGPTClient(BaseClient):
         """Poll ``GET /responses/{id}`` until completed/failed/incomplete/cancelled.
 
         The total wait is bounded by ``timeout`` seconds (background runs last at most ~800 s,
-        reference §8); past it :class:`ResponseTimeoutError` carries the last status seen.
+        api-reference/endpoint/responses.mdx); past it :class:`ResponseTimeoutError` carries the last status seen.
         """
         from .responses import ResponseTimeoutError
 
@@ -386,7 +386,7 @@ class NanoGPTClient(BaseClient):
                 )
             time.sleep(min(poll_interval, remaining))
 
-    # -- TEE (reference §13) --------------------------------------------------------------------
+    # -- TEE (api-reference/tee-verification.mdx) --------------------------------------------------------------------
 
     def _tee_get(self, route: str, params: Mapping[str, str]) -> httpx.Response:
         urls = self._tee_urls(route)

@@ -374,7 +374,7 @@ def error_in_body(status: int, body: Any, headers: Mapping[str, str] | None = No
 
 
 def stream_error_from_frame(frame: Mapping[str, Any], request_id: str | None) -> StreamError:
-    """Build a :class:`StreamError` from a mid-stream error chunk (reference §2.8)."""
+    """Build a :class:`StreamError` from a mid-stream error chunk (api-reference/miscellaneous/streaming-protocol.mdx)."""
     info = parse_error_body({"error": frame.get("error")} if "error" in frame else {})
     status = info["status"] if isinstance(info["status"], int) else None
     return StreamError(

@@ -1,4 +1,4 @@
-"""The legacy ``POST /api/talk-to-gpt`` endpoint (reference §9.2): text plus a ``<NanoGPT>`` trailer."""
+"""The legacy ``POST /api/talk-to-gpt`` endpoint (api-reference/endpoint/talk-to-gpt.mdx): text plus a ``<NanoGPT>`` trailer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Model-ID suffixes (reference §6): web search, routing and ``:reasoning-exclude``, with the
+"""Model-ID suffixes (api-reference/miscellaneous/model-suffixes.mdx): web search, routing and ``:reasoning-exclude``, with the
 documented conflict rules enforced before any request is sent."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ __all__ = [
     "web_search_suffix",
 ]
 
-#: Every ``:online/<variant>`` the reference lists (§6).
+#: Every ``:online/<variant>`` the reference lists (api-reference/miscellaneous/model-suffixes.mdx).
 WEB_SEARCH_VARIANTS: frozenset[str] = frozenset(
     {
         "linkup", "linkup-deep",
@@ -146,7 +146,7 @@ def build_model_id(
     explicit_provider: bool = False,
     caching: bool = False,
 ) -> str:
-    """Append NanoGPT suffixes to ``model`` and enforce the rules of reference §6.
+    """Append NanoGPT suffixes to ``model`` and enforce the rules of api-reference/miscellaneous/model-suffixes.mdx.
 
     ``explicit_provider`` says an ``X-Provider`` header or body ``provider`` will be sent;
     ``caching`` says the body will carry ``caching: true``. Raises ``ValueError`` naming the

@@ -54,7 +54,7 @@ class _Option(BaseModel):
 
 
 class PromptCaching(_Option):
-    """The ``prompt_caching`` helper (reference §3): explicit Claude-style cache markers."""
+    """The ``prompt_caching`` helper (api-reference/miscellaneous/prompt-caching.mdx): explicit Claude-style cache markers."""
 
     enabled: bool = True
     ttl: Literal["5m", "1h"] = "5m"
@@ -64,7 +64,7 @@ class PromptCaching(_Option):
 
 
 class ProviderRouting(_Option):
-    """The body ``provider`` routing object (reference §7)."""
+    """The body ``provider`` routing object (api-reference/miscellaneous/provider-selection.mdx)."""
 
     order: list[str] | None = None
     only: list[str] | None = None
@@ -87,7 +87,7 @@ class ProviderRouting(_Option):
 
 
 class WebSearchOptions(_Option):
-    """The chat ``webSearch`` body object (reference §5). Provider-specific knobs go in ``extra``."""
+    """The chat ``webSearch`` body object (api-reference/endpoint/chat-completion.mdx). Provider-specific knobs go in ``extra``."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
 
@@ -113,7 +113,7 @@ class WebSearchOptions(_Option):
 
 
 class ReasoningOptions(_Option):
-    """The ``reasoning`` body object (reference §4)."""
+    """The ``reasoning`` body object (api-reference/miscellaneous/extended-thinking.mdx)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
 

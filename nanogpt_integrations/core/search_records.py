@@ -37,10 +37,10 @@ __all__ = [
     "search_records",
 ]
 
-#: A cheap, widely available model that accepts ``dimensions`` (reference §12).
+#: A cheap, widely available model that accepts ``dimensions`` (api-reference/endpoint/embeddings.mdx).
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 
-#: Sofya's ``maxResults`` upper bound (reference §10); other providers return their own count.
+#: Sofya's ``maxResults`` upper bound (api-reference/endpoint/web-search.mdx); other providers return their own count.
 SOFYA_MAX_RESULTS = 20
 
 #: The options a search accepts besides the query (the fields of :class:`WebSearchRequest`).
@@ -217,7 +217,7 @@ _Item = tuple[str, str | None, str, dict[str, Any]]  # kind, url, text, metadata
 
 
 def _result_item(item: Mapping[str, Any]) -> _Item:
-    """One ``searchResults`` item read from its wire keys (reference §10), as
+    """One ``searchResults`` item read from its wire keys (api-reference/endpoint/web-search.mdx), as
     :class:`~.web_search.WebSearchResult` reads them: text from ``content``, ``snippet`` or
     ``description``, title from ``title`` or ``name``. Read directly because this runs for every
     result of every call and a model per item costs more than the rest of the conversion.

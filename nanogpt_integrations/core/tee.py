@@ -19,7 +19,7 @@ attestation does not echo our nonce: a replayed attestation proves nothing), ``u
 Intel TDX quote are passed through in :attr:`TEEVerification.evidence` for external verification
 (NVIDIA's attestation service, a TDX quote verifier); they are never reported as verified here.
 
-Uncertain points (reference §13, §17.4), handled defensively:
+Uncertain points (api-reference/tee-verification.mdx, ), handled defensively:
 
 * The attestation/signature JSON: OpenAPI declares only ``{"attestation": "<string>"}`` and
   ``{"signature": "<string>"}``; the docs' script reads ``nonce``, ``signing_address``,

@@ -1,4 +1,4 @@
-"""Wire types of the chat, completion, embedding and pricing payloads (reference §2, §9, §12).
+"""Wire types of the chat, completion, embedding and pricing payloads (api-reference/endpoint/chat-completion.mdx, api-reference/endpoint/completion.mdx, api-reference/endpoint/embeddings.mdx).
 
 Every model tolerates unknown fields (``extra="allow"``): NanoGPT adds fields often and the docs
 tell clients not to validate ``usage`` strictly. Numbers that some upstreams send as floats or
@@ -90,7 +90,7 @@ class TokenUsage(WireModel):
     """Normalised token counts, the same for both frameworks.
 
     ``input_tokens`` always includes cache reads and cache writes, whatever convention the upstream
-    used (reference §2.7 notes both), so ``input_tokens >= cache_read + cache_creation``.
+    used (api-reference/endpoint/chat-completion.mdx notes both), so ``input_tokens >= cache_read + cache_creation``.
     """
 
     input_tokens: int = 0
@@ -366,7 +366,7 @@ class CompletionChoice(WireModel):
 
 
 class Completion(_Responded):
-    """``/v1/completions`` response or stream chunk (reference §9.1)."""
+    """``/v1/completions`` response or stream chunk (api-reference/endpoint/completion.mdx)."""
 
     id: str | None = None
     object: str | None = None
@@ -385,7 +385,7 @@ class EmbeddingItem(WireModel):
 
 
 class EmbeddingResponse(_Responded):
-    """``/v1/embeddings`` response (reference §12)."""
+    """``/v1/embeddings`` response (api-reference/endpoint/embeddings.mdx)."""
 
     data: list[EmbeddingItem] = Field(default_factory=list)
     model: str | None = None

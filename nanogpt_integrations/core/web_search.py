@@ -1,4 +1,4 @@
-"""Direct web search (``POST /api/web``, reference §10): a validated request and typed results.
+"""Direct web search (``POST /api/web``, api-reference/endpoint/web-search.mdx): a validated request and typed results.
 
 Validation happens before any request, with errors naming the parameter; both frameworks'
 retrievers and tools build a :class:`WebSearchRequest` and read a :class:`WebSearchResponse`.
@@ -68,7 +68,7 @@ class WebSearchRequest(BaseModel):
     include_domains: list[str] | None = None
     exclude_domains: list[str] | None = None
     max_results: int | None = Field(default=None, ge=1, le=100)
-    #: Sofya-only search knobs (reference §10). Sofya's fetch/extract/research operations return
+    #: Sofya-only search knobs (api-reference/endpoint/web-search.mdx). Sofya's fetch/extract/research operations return
     #: undocumented shapes and are not offered here.
     topic: Literal["general", "news"] | None = None
     freshness: str | None = None

@@ -1,6 +1,6 @@
 """Tools, ``tool_choice`` and ``response_format`` for NanoGPT requests (pure functions).
 
-Tools go out in OpenAI function format (the only one NanoGPT documents, reference §2.5), with any
+Tools go out in OpenAI function format (the only one NanoGPT documents, api-reference/endpoint/chat-completion.mdx), with any
 ``cache_control`` the user attached kept on the tool: from an OpenAI- or Anthropic-format dict, or
 from ``BaseTool.extras["cache_control"]`` (what LangChain's prompt-caching middleware sets).
 """

@@ -1,6 +1,6 @@
 """``NanoGPT``: the legacy text-completion endpoint (``/api/v1/completions``) as a LangChain LLM.
 
-Best effort upstream (reference §9.1): prefer :class:`ChatNanoGPT` unless you need raw prompts.
+Best effort upstream (api-reference/endpoint/completion.mdx): prefer :class:`ChatNanoGPT` unless you need raw prompts.
 Usage is in each generation's ``generation_info``, and the cost too when NanoGPT reports one (the
 documented ``/completions`` response has no ``x_nanogpt_pricing``; it is read if it appears).
 """

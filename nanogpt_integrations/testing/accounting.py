@@ -12,7 +12,7 @@ from .prompt import Segment, prompt_segments
 from .replies import ChatReply
 
 # Emulator prices in USD per token: $1/M input, $2/M output; cache reads 0.1x and 5-minute cache
-# writes 1.25x input (ratios from ref §3 "Pricing").
+# writes 1.25x input (ratios from api-reference/miscellaneous/prompt-caching.mdx "Pricing").
 INPUT_PRICE = 1.0 / 1_000_000
 OUTPUT_PRICE = 2.0 / 1_000_000
 CACHE_READ_FACTOR = 0.1
@@ -67,7 +67,7 @@ class Usage:
         return self.cache_ttl is not None or self.cache_read > 0
 
     def chat_usage(self) -> dict[str, Any]:
-        """The chat `usage` object (ref §2.7)."""
+        """The chat `usage` object (api-reference/endpoint/chat-completion.mdx)."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -85,7 +85,7 @@ class Usage:
         }
 
     def basic_usage(self) -> dict[str, int]:
-        """The plain `usage` of legacy completions and embeddings (ref §9.1, §12)."""
+        """The plain `usage` of legacy completions and embeddings (api-reference/endpoint/completion.mdx, api-reference/endpoint/embeddings.mdx)."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -105,7 +105,7 @@ class Usage:
         )
 
     def pricing(self) -> dict[str, Any]:
-        """The `x_nanogpt_pricing` object (ref §2.7; cache keys ref §3)."""
+        """The `x_nanogpt_pricing` object (api-reference/endpoint/chat-completion.mdx; cache keys api-reference/miscellaneous/prompt-caching.mdx)."""
         cost = self.cost()
         pricing: dict[str, Any] = {
             "amount": cost,
@@ -128,7 +128,7 @@ class Usage:
 
 
 def caching_helper(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The explicit caching helper object (ref §3: `prompt_caching`, `promptCaching`, body `cache_control`);
+    """The explicit caching helper object (api-reference/miscellaneous/prompt-caching.mdx: `prompt_caching`, `promptCaching`, body `cache_control`);
     `true` means `{enabled: true, ttl: "5m"}`."""
     for key in ("prompt_caching", "promptCaching", "cache_control"):
         value = body.get(key)
@@ -140,7 +140,7 @@ def caching_helper(body: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def uses_prompt_caching(body: dict[str, Any]) -> bool:
-    """Explicit cache markers or the helper are present (ref §3 mechanism 3)."""
+    """Explicit cache markers or the helper are present (api-reference/miscellaneous/prompt-caching.mdx mechanism 3)."""
     if caching_helper(body) is not None:
         return True
     return any(segment.cache_control is not None for segment in prompt_segments(body))
@@ -226,7 +226,7 @@ def chat_usage_for(
     mode: CacheMode = "explicit",
     scope: str | None = None,
 ) -> Usage:
-    """Token counts for a chat reply; reasoning counts as output even when hidden (ref §4)."""
+    """Token counts for a chat reply; reasoning counts as output even when hidden (api-reference/miscellaneous/extended-thinking.mdx)."""
     prompt_tokens, read, creation, ttl = prompt_usage(body, headers, cache, mode=mode, scope=scope)
     reasoning_tokens = count_tokens(reply.reasoning or "")
     generated = (reply.content or "") + "".join(c.name + c.arguments_json() for c in reply.tool_calls)

@@ -163,7 +163,7 @@ def apply_limits(text: str, body: dict[str, Any]) -> tuple[str, str]:
 
 
 def wants_reasoning(body: dict[str, Any]) -> bool:
-    """Reasoning models (by id) and any `reasoning_effort` other than `none` (ref §4)."""
+    """Reasoning models (by id) and any `reasoning_effort` other than `none` (api-reference/miscellaneous/extended-thinking.mdx)."""
     reasoning = body.get("reasoning")
     effort = body.get("reasoning_effort")
     if effort is None and isinstance(reasoning, dict):
@@ -188,7 +188,7 @@ def _reasoning(body: dict[str, Any], user_text: str) -> str | None:
 
 
 def _tool_specs(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(name, parameters schema) of each tool, in OpenAI (ref §2.5) or Anthropic-like shape."""
+    """(name, parameters schema) of each tool, in OpenAI (api-reference/endpoint/chat-completion.mdx) or Anthropic-like shape."""
     specs: list[tuple[str, dict[str, Any]]] = []
     tools = body.get("tools")
     for tool in tools if isinstance(tools, list) else []:
@@ -262,7 +262,7 @@ def _tool_calls(body: dict[str, Any], user_text: str) -> list[ToolCallSpec]:
 
 
 def _structured_content(body: dict[str, Any], messages: list[dict[str, Any]], user_text: str) -> str | None:
-    """JSON content for `response_format` json_schema / json_object (ref §2.6), else None."""
+    """JSON content for `response_format` json_schema / json_object (api-reference/endpoint/chat-completion.mdx), else None."""
     response_format = body.get("response_format")
     if not isinstance(response_format, dict):
         return None

@@ -1,4 +1,4 @@
-"""`POST /api/v1/chat/completions` (ref §2): validation and the JSON / SSE shapes."""
+"""`POST /api/v1/chat/completions` (api-reference/endpoint/chat-completion.mdx): validation and the JSON / SSE shapes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .responses import DONE_FRAME, Response, StreamResponse, json_response, sse_
 from .routing import plan_route, resolve_model
 from .state import EmulatorState
 
-_MAX_TOOLS_BYTES = 200 * 1024  # ref §2.5
+_MAX_TOOLS_BYTES = 200 * 1024  # api-reference/endpoint/chat-completion.mdx
 
 
 def handle_chat(call: RecordedRequest, state: EmulatorState) -> Response | StreamResponse:
@@ -36,7 +36,7 @@ def handle_chat(call: RecordedRequest, state: EmulatorState) -> Response | Strea
 
 
 def validate_chat(body: dict[str, Any]) -> None:
-    """The ref §2.9 / §14 validation errors the emulator reproduces."""
+    """The api-reference/miscellaneous/error-handling.mdx / api-reference/miscellaneous/error-handling.mdx validation errors the emulator reproduces."""
     model = body.get("model")
     if model is None or model == "":
         raise missing("model")
@@ -57,7 +57,9 @@ def validate_chat(body: dict[str, Any]) -> None:
     if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
         spec = response_format.get("json_schema")
         if not isinstance(spec, dict) or not spec.get("name"):
-            raise invalid("response_format", "response_format.json_schema.name is required")  # ref §2.6
+            raise invalid(
+                "response_format", "response_format.json_schema.name is required"
+            )  # api-reference/endpoint/chat-completion.mdx
 
 
 def _validate_tools(tools: Any) -> None:
@@ -102,8 +104,10 @@ class _View:
             or body.get("reasoning_content_compat") is True
             or body.get("reasoning_delta_field") == "reasoning_content"
             or reasoning.get("delta_field") == "reasoning_content"
-        )  # ref §4
-        hidden = reasoning.get("exclude") is True or ":reasoning-exclude" in model  # ref §4
+        )  # api-reference/miscellaneous/extended-thinking.mdx
+        hidden = (
+            reasoning.get("exclude") is True or ":reasoning-exclude" in model
+        )  # api-reference/miscellaneous/extended-thinking.mdx
         if body.get("stream"):
             stream_options = body.get("stream_options")
             include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
@@ -137,7 +141,7 @@ def _tool_calls_json(reply: ChatReply, view: _View) -> list[dict[str, Any]]:
 
 
 def completion_json(reply: ChatReply, usage: Usage, view: _View) -> dict[str, Any]:
-    """The non-streaming response (ref §2.7)."""
+    """The non-streaming response (api-reference/endpoint/chat-completion.mdx)."""
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
     if view.show_reasoning and reply.reasoning is not None:
         message[view.reasoning_field] = reply.reasoning
@@ -146,7 +150,9 @@ def completion_json(reply: ChatReply, usage: Usage, view: _View) -> dict[str, An
     if reply.tool_calls:
         message["tool_calls"] = _tool_calls_json(reply, view)
     if reply.annotations is not None:
-        message["annotations"] = reply.annotations  # ref §2.7 (annotations, client-observed)
+        message["annotations"] = (
+            reply.annotations
+        )  # api-reference/endpoint/chat-completion.mdx (annotations, client-observed)
     payload: dict[str, Any] = {
         "id": view.id,
         "object": "chat.completion",
@@ -157,7 +163,7 @@ def completion_json(reply: ChatReply, usage: Usage, view: _View) -> dict[str, An
     if view.include_usage:
         payload["usage"] = reply.usage if reply.usage is not None else usage.chat_usage()
     if view.service_tier is not None:
-        payload["service_tier"] = view.service_tier  # ref §2.1
+        payload["service_tier"] = view.service_tier  # api-reference/endpoint/chat-completion.mdx
     payload["x_nanogpt_pricing"] = reply.pricing if reply.pricing is not None else usage.pricing()
     return payload
 
@@ -168,10 +174,10 @@ def _pieces(text: str, size: int) -> list[str]:
 
 
 def stream_frames(reply: ChatReply, usage: Usage, view: _View) -> list[bytes]:
-    """The SSE frames of a streamed reply (ref §2.8), ending with `data: [DONE]`."""
+    """The SSE frames of a streamed reply (api-reference/miscellaneous/streaming-protocol.mdx), ending with `data: [DONE]`."""
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-        # ref §2.8 chunk shape
+        # api-reference/miscellaneous/streaming-protocol.mdx chunk shape
         payload: dict[str, Any] = {
             "id": view.id,
             "object": "chat.completion.chunk",
@@ -183,30 +189,40 @@ def stream_frames(reply: ChatReply, usage: Usage, view: _View) -> list[bytes]:
             payload["service_tier"] = view.service_tier
         return payload
 
-    frames = [sse_frame(chunk({"role": "assistant", "content": ""}))]  # ref §2.8: first delta has role
+    frames = [
+        sse_frame(chunk({"role": "assistant", "content": ""}))
+    ]  # api-reference/miscellaneous/streaming-protocol.mdx: first delta has role
     if view.show_reasoning and reply.reasoning:
         pieces = _pieces(reply.reasoning, reply.chunk_size)
         for number, piece in enumerate(pieces, start=1):
-            delta: dict[str, Any] = {view.reasoning_field: piece}  # ref §2.8 reasoning chunks
+            delta: dict[str, Any] = {
+                view.reasoning_field: piece
+            }  # api-reference/miscellaneous/streaming-protocol.mdx reasoning chunks
             if number == len(pieces) and reply.reasoning_details is not None:
                 delta["reasoning_details"] = reply.reasoning_details
             frames.append(sse_frame(chunk(delta)))
     for piece in _pieces(reply.content or "", reply.chunk_size):
         frames.append(sse_frame(chunk({"content": piece})))
     if reply.annotations is not None:
-        frames.append(sse_frame(chunk({"annotations": reply.annotations})))  # ref §2.7 annotations
+        frames.append(
+            sse_frame(chunk({"annotations": reply.annotations}))
+        )  # api-reference/endpoint/chat-completion.mdx annotations
     frames.extend(sse_frame(chunk({"tool_calls": [delta]})) for delta in _tool_call_deltas(reply, view))
     finish = chunk({}, reply.effective_finish_reason())
     if view.include_usage:
-        finish["usage"] = reply.usage if reply.usage is not None else usage.chat_usage()  # ref §2.8 W-usage
-    finish["x_nanogpt_pricing"] = reply.pricing if reply.pricing is not None else usage.pricing()  # ref §2.8
+        finish["usage"] = (
+            reply.usage if reply.usage is not None else usage.chat_usage()
+        )  # api-reference/miscellaneous/streaming-protocol.mdx
+    finish["x_nanogpt_pricing"] = (
+        reply.pricing if reply.pricing is not None else usage.pricing()
+    )  # api-reference/miscellaneous/streaming-protocol.mdx
     frames.append(sse_frame(finish))
     frames.append(DONE_FRAME)
     return frames
 
 
 def _tool_call_deltas(reply: ChatReply, view: _View) -> list[dict[str, Any]]:
-    """OpenAI-format tool call deltas (ref §2.5): name first, then argument pieces."""
+    """OpenAI-format tool call deltas (api-reference/endpoint/chat-completion.mdx): name first, then argument pieces."""
     deltas: list[dict[str, Any]] = []
     for index, call in enumerate(reply.tool_calls):
         call_id = call.call_id(index, view.seed)

@@ -1,4 +1,4 @@
-"""Legacy text endpoints: `POST /api/v1/completions` (ref §9.1) and `POST /api/talk-to-gpt` (ref §9.2)."""
+"""Legacy text endpoints: `POST /api/v1/completions` (api-reference/endpoint/completion.mdx) and `POST /api/talk-to-gpt` (api-reference/endpoint/talk-to-gpt.mdx)."""
 
 from __future__ import annotations
 
@@ -39,13 +39,15 @@ def handle_completions(call: RecordedRequest, state: EmulatorState) -> Response 
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
-    }  # ref §9.1
+    }  # api-reference/endpoint/completion.mdx
     if not body.get("stream"):
         choices = [
             {"text": text, "index": index, "logprobs": None, "finish_reason": finish}
             for index, (text, finish) in enumerate(results)
         ]
-        return json_response({**base, "choices": choices, "usage": usage.basic_usage()})  # ref §9.1
+        return json_response(
+            {**base, "choices": choices, "usage": usage.basic_usage()}
+        )  # api-reference/endpoint/completion.mdx
     text, finish = results[0]
     size = 8
     frames = [
@@ -58,14 +60,16 @@ def handle_completions(call: RecordedRequest, state: EmulatorState) -> Response 
             }
         )
         for i in range(0, len(text), size)
-    ]  # ref §9.1 choices[].text, framed as ref §2.8
+    ]  # api-reference/endpoint/completion.mdx choices[].text, framed as api-reference/miscellaneous/streaming-protocol.mdx
     last: dict[str, Any] = {
         **base,
         "choices": [{"text": "", "index": 0, "logprobs": None, "finish_reason": finish}],
     }
     options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage") is True:
-        last["usage"] = usage.basic_usage()  # ref §9.1 usage, placed as in ref §2.8
+        last["usage"] = (
+            usage.basic_usage()
+        )  # api-reference/endpoint/completion.mdx usage, placed as in api-reference/miscellaneous/streaming-protocol.mdx
     frames.extend([sse_frame(last), DONE_FRAME])
     return StreamResponse(frames, headers={"Cache-Control": "no-cache"})
 
@@ -91,5 +95,5 @@ def handle_talk_to_gpt(call: RecordedRequest, state: EmulatorState) -> Response:
         "inputTokens": usage.prompt_tokens,
         "outputTokens": usage.completion_tokens,
     }
-    payload = f"{text}<NanoGPT>{json.dumps(trailer)}</NanoGPT>"  # ref §9.2
+    payload = f"{text}<NanoGPT>{json.dumps(trailer)}</NanoGPT>"  # api-reference/endpoint/talk-to-gpt.mdx
     return Response(200, payload.encode(), "text/plain; charset=utf-8")

@@ -1,4 +1,4 @@
-"""`POST /api/v1/embeddings` (ref §12): deterministic unit-norm vectors from a hash of the text."""
+"""`POST /api/v1/embeddings` (api-reference/endpoint/embeddings.mdx): deterministic unit-norm vectors from a hash of the text."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .responses import Response, json_response
 from .state import EmulatorState
 
 DEFAULT_DIMENSIONS = 64
-MAX_INPUTS = 2048  # ref §12
+MAX_INPUTS = 2048  # api-reference/endpoint/embeddings.mdx
 MAX_DIMENSIONS = 8192
 
 
@@ -78,7 +78,7 @@ def handle_embeddings(call: RecordedRequest, state: EmulatorState) -> Response:
             embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     tokens = sum(count_tokens(text) for text in texts)
-    # ref §12 response shape
+    # api-reference/endpoint/embeddings.mdx response shape
     payload = {
         "object": "list",
         "data": data,

@@ -1,4 +1,4 @@
-"""Error envelopes (ref §14) and the exception endpoint code raises to produce them."""
+"""Error envelopes (api-reference/miscellaneous/error-handling.mdx) and the exception endpoint code raises to produce them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from .faults import Envelope
 
-# ref §14 "error.type values" / "error.code values": defaults per HTTP status.
+# api-reference/miscellaneous/error-handling.mdx "error.type values" / "error.code values": defaults per HTTP status.
 _DEFAULTS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", "invalid_parameter_value", "Invalid request"),
     401: ("authentication_error", "invalid_api_key", "Invalid API key"),
@@ -82,23 +82,23 @@ def error_body(
     include_status: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build an error body in one of the ref §14 envelopes; `extra` adds top-level fields (e.g. the
+    """Build an error body in one of the api-reference/miscellaneous/error-handling.mdx envelopes; `extra` adds top-level fields (e.g. the
     `requiredBalance` of a 402, miscellaneous/error-handling.mdx); an empty `code` is left out."""
     if envelope == "string":
-        # ref §14 envelope 3 (legacy/simple /api/*); the documented 402 puts requiredBalance between
+        # The legacy/simple /api/* envelope {"error": "...", "status": n} (error-handling.mdx); the documented 402 puts requiredBalance between
         return {"error": message, **(extra or {}), "status": status}
     if envelope == "openapi":
-        # ref §14 envelope 4 (OpenAPI `Error` schema)
+        # The OpenAPI `Error` schema (api-reference/openapi.json)
         return {"error": status, "message": message}
     if envelope == "top_level":
-        # ref §14 envelope 5 (models endpoint overload)
+        # The models endpoint's overload body (error-handling.mdx)
         return {"code": code or error_type or "error", "message": message}
     error: dict[str, Any] = {"message": message, "type": error_type}
     if envelope == "numeric_code":
-        # ref §14 envelope 6 (numeric code)
+        # A numeric `code` (error-handling.mdx)
         error["code"] = status
         return {"error": error, **(extra or {})}
-    # ref §14 envelope 1 / ref §2.9 (OpenAI-compatible object)
+    # The OpenAI-compatible error object (api-reference/miscellaneous/error-handling.mdx)
     if code:
         error["code"] = code
     if param is not None:
@@ -109,7 +109,7 @@ def error_body(
 
 
 def json_object_body(raw: bytes, envelope: Envelope = "object") -> dict[str, Any]:
-    """Parse a request body that must be a JSON object (400 `invalid_json` otherwise, ref §14)."""
+    """Parse a request body that must be a JSON object (400 `invalid_json` otherwise, api-reference/miscellaneous/error-handling.mdx)."""
     try:
         value = json.loads(raw.decode("utf-8")) if raw.strip() else None
     except (UnicodeDecodeError, ValueError):
@@ -122,7 +122,7 @@ def json_object_body(raw: bytes, envelope: Envelope = "object") -> dict[str, Any
 
 
 def missing(param: str, envelope: Envelope = "object") -> ApiError:
-    """400 `missing_required_parameter` naming `param` (ref §2.9)."""
+    """400 `missing_required_parameter` naming `param` (api-reference/miscellaneous/error-handling.mdx)."""
     return ApiError(
         400,
         f"Missing required parameter: {param}",
@@ -133,5 +133,5 @@ def missing(param: str, envelope: Envelope = "object") -> ApiError:
 
 
 def invalid(param: str, message: str, envelope: Envelope = "object") -> ApiError:
-    """400 `invalid_parameter_value` naming `param` (ref §14)."""
+    """400 `invalid_parameter_value` naming `param` (api-reference/miscellaneous/error-handling.mdx)."""
     return ApiError(400, message, code="invalid_parameter_value", param=param, envelope=envelope)

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any, Literal
 
 Envelope = Literal["object", "string", "openapi", "top_level", "numeric_code"]
-"""Error body shapes of ref §14 "Envelopes": object = 1, string = 3, openapi = 4, top_level = 5,
+"""Error body shapes of api-reference/miscellaneous/error-handling.mdx "Envelopes": object = 1, string = 3, openapi = 4, top_level = 5,
 numeric_code = 6."""
 
 
@@ -104,7 +104,7 @@ class Fault:
 
     @classmethod
     def cache_consistency(cls) -> Fault:
-        """503 `fallback_blocked_for_cache_consistency` (ref §2.9)."""
+        """503 `fallback_blocked_for_cache_consistency` (api-reference/miscellaneous/error-handling.mdx)."""
         return cls(
             FaultKind.HTTP_STATUS,
             status=503,
@@ -137,7 +137,7 @@ class Fault:
         code: str = "service_unavailable",
         message: str = "Service temporarily unavailable. Please try again later.",
     ) -> Fault:
-        """After `after_chunks` frames send the mid-stream error chunk of ref §2.8, then `[DONE]`."""
+        """After `after_chunks` frames send the mid-stream error chunk of api-reference/miscellaneous/streaming-protocol.mdx, then `[DONE]`."""
         return cls(
             FaultKind.ERROR_FRAME, after_chunks=after_chunks, status=status, code=code, message=message
         )

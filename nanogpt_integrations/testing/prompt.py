@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _TEXT_PARTS = frozenset({"text", "input_text"})
-# ref §2.4 content part types, grouped by the attachment kind they carry.
+# api-reference/endpoint/chat-completion.mdx content part types, grouped by the attachment kind they carry.
 _ATTACHMENT_KINDS: dict[str, str] = {
     "image_url": "image",
     "image": "image",
@@ -46,7 +46,7 @@ class Segment:
 
 
 def content_text(content: Any) -> str:
-    """The text of a message `content` (a string or a list of ref §2.4 parts)."""
+    """The text of a message `content` (a string or a list of api-reference/endpoint/chat-completion.mdx parts)."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -161,7 +161,7 @@ def key_phrase(text: str) -> str | None:
 
 
 def prompt_segments(body: dict[str, Any]) -> list[Segment]:
-    """Tool definitions then message pieces, in the order a provider caches them (ref §3)."""
+    """Tool definitions then message pieces, in the order a provider caches them (api-reference/miscellaneous/prompt-caching.mdx)."""
     segments: list[Segment] = []
     tools = body.get("tools")
     if isinstance(tools, list):

@@ -33,9 +33,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 
 def sse_frame(payload: Any) -> bytes:
-    """`data: <json>` followed by a blank line (ref §2.8)."""
+    """`data: <json>` followed by a blank line (api-reference/miscellaneous/streaming-protocol.mdx)."""
     return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
 
-DONE_FRAME = b"data: [DONE]\n\n"  # ref §2.8
+DONE_FRAME = b"data: [DONE]\n\n"  # api-reference/miscellaneous/streaming-protocol.mdx
 MALFORMED_FRAME = b"data: {not json\n\n"

@@ -1,4 +1,4 @@
-"""`/api/v1/responses` (ref §8): create (plain, background, streamed), GET, DELETE, endpoint info.
+"""`/api/v1/responses` (api-reference/endpoint/responses.mdx): create (plain, background, streamed), GET, DELETE, endpoint info.
 
 Replies come from the chat brain (or the scripted `ChatReply` queue): the request is translated to a
 chat body (`input` items → messages, previous thread prepended, `text.format` → `response_format`,
@@ -23,7 +23,9 @@ from .replies import ChatReply
 from .responses import DONE_FRAME, Response, StreamResponse, json_response, sse_frame
 from .routing import plan_route, resolve_model
 
-MIN_OUTPUT_TOKENS = 16  # ref §8 ([wire] C-openclaw): "max_output_tokens must be at least 16"
+MIN_OUTPUT_TOKENS = (
+    16  # api-reference/endpoint/responses.mdx ([wire] C-openclaw): "max_output_tokens must be at least 16"
+)
 
 
 @dataclass
@@ -37,7 +39,7 @@ class StoredResponse:
 
 @dataclass
 class ResponseStore:
-    """In-memory stored responses (ref §8 "Storage"); thread-safe."""
+    """In-memory stored responses (api-reference/endpoint/responses.mdx "Storage"); thread-safe."""
 
     background_polls: int = 2
     _items: dict[str, StoredResponse] = field(default_factory=dict)
@@ -74,7 +76,7 @@ class ResponseStore:
 
 
 def _pending(payload: dict[str, Any]) -> dict[str, Any]:
-    """A background response before it finishes: no output, usage or completion time (ref §8)."""
+    """A background response before it finishes: no output, usage or completion time (api-reference/endpoint/responses.mdx)."""
     return {**payload, "output": [], "output_text": "", "usage": None, "completed_at": None}
 
 
@@ -100,7 +102,7 @@ def _part_to_chat(part: Any) -> dict[str, Any]:
 
 
 def _items_to_messages(items: Any) -> list[dict[str, Any]]:
-    """ref §8 input items → chat messages (message / function_call / function_call_output)."""
+    """api-reference/endpoint/responses.mdx input items → chat messages (message / function_call / function_call_output)."""
     if isinstance(items, str):
         return [{"role": "user", "content": items}]
     if not isinstance(items, list):
@@ -157,7 +159,7 @@ def _chat_body(body: dict[str, Any], thread: list[dict[str, Any]]) -> dict[str, 
     text = body.get("text")
     fmt = text.get("format") if isinstance(text, dict) else None
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        # ref §8 `text.format` json_schema ↔ ref §2.6 `response_format`
+        # api-reference/endpoint/responses.mdx `text.format` json_schema ↔ api-reference/endpoint/chat-completion.mdx `response_format`
         chat["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": fmt.get("name"), "schema": fmt.get("schema")},
@@ -173,10 +175,12 @@ def _chat_body(body: dict[str, Any], thread: list[dict[str, Any]]) -> dict[str, 
 
 
 def _validate(body: dict[str, Any], store: ResponseStore) -> None:
-    """The ref §8 validation errors the emulator reproduces."""
+    """The api-reference/endpoint/responses.mdx validation errors the emulator reproduces."""
     model = body.get("model")
     if not model:
-        raise ApiError(400, "model is required", code="missing_required_parameter", param="model")  # ref §8
+        raise ApiError(
+            400, "model is required", code="missing_required_parameter", param="model"
+        )  # api-reference/endpoint/responses.mdx
     if not isinstance(model, str):
         raise invalid("model", "model must be a string")
     if body.get("input") is None and not body.get("previous_response_id"):
@@ -209,7 +213,7 @@ class _Built:
 
 
 def _usage_json(usage: Usage) -> dict[str, Any]:
-    """ref §8 usage: input/output/total + cached and reasoning token details."""
+    """api-reference/endpoint/responses.mdx usage: input/output/total + cached and reasoning token details."""
     return {
         "input_tokens": usage.prompt_tokens,
         "output_tokens": usage.completion_tokens,
@@ -220,7 +224,7 @@ def _usage_json(usage: Usage) -> dict[str, Any]:
 
 
 def _build(body: dict[str, Any], reply: ChatReply, usage: Usage, response_id: str, created: int) -> _Built:
-    """The ref §8 response object (every listed field present, null when unset)."""
+    """The api-reference/endpoint/responses.mdx response object (every listed field present, null when unset)."""
     output: list[dict[str, Any]] = []
     reasoning_id = message_id = None
     raw_reasoning = body.get("reasoning")
@@ -303,7 +307,7 @@ def _build(body: dict[str, Any], reply: ChatReply, usage: Usage, response_id: st
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
         "metadata": body.get("metadata") or {},
         "service_tier": body.get("service_tier"),
-        # ref §8: "follows the normal Responses contract" (placement uncertain): top level here.
+        # api-reference/endpoint/responses.mdx: "follows the normal Responses contract" (placement uncertain): top level here.
         "x_nanogpt_pricing": reply.pricing if reply.pricing is not None else usage.pricing(),
     }
     return _Built(payload, reasoning_id, message_id)
@@ -334,7 +338,7 @@ def _pieces(text: str, size: int) -> list[str]:
 
 
 def stream_events(built: _Built, chunk_size: int) -> list[dict[str, Any]]:
-    """ref §8 streaming events in order; usage rides the terminal event's `response`."""
+    """api-reference/endpoint/responses.mdx streaming events in order; usage rides the terminal event's `response`."""
     payload = built.payload
     events: list[dict[str, Any]] = []
     start = {**_pending(payload), "status": "in_progress"}
@@ -395,7 +399,7 @@ def stream_events(built: _Built, chunk_size: int) -> list[dict[str, Any]]:
 
 
 def handle_create(call: RecordedRequest, state: Any) -> Response | StreamResponse:
-    """`POST /api/v1/responses` (ref §8)."""
+    """`POST /api/v1/responses` (api-reference/endpoint/responses.mdx)."""
     store: ResponseStore = state.responses
     body = json_object_body(call.raw_body)
     _validate(body, store)
@@ -422,7 +426,7 @@ def handle_create(call: RecordedRequest, state: Any) -> Response | StreamRespons
         frames = [sse_frame(event) for event in stream_events(built, reply.chunk_size)]
         return StreamResponse([*frames, DONE_FRAME], headers={"Cache-Control": "no-cache"})
     if body.get("background"):
-        # ref §8: immediate 202 with status "queued"; poll GET until a terminal status.
+        # api-reference/endpoint/responses.mdx: immediate 202 with status "queued"; poll GET until a terminal status.
         return json_response({**_pending(built.payload), "status": "queued"}, 202)
     return json_response(built.payload)
 
@@ -432,7 +436,7 @@ def _response_id(call: RecordedRequest) -> str:
 
 
 def handle_get(call: RecordedRequest, state: Any) -> Response:
-    """`GET /api/v1/responses/{id}` (ref §8); 404 `response_not_found` when absent or not stored."""
+    """`GET /api/v1/responses/{id}` (api-reference/endpoint/responses.mdx); 404 `response_not_found` when absent or not stored."""
     response_id = _response_id(call)
     if not response_id.startswith("resp_"):
         raise ApiError(400, f"Invalid response id: {response_id}", code="invalid_response_id")
@@ -443,7 +447,7 @@ def handle_get(call: RecordedRequest, state: Any) -> Response:
 
 
 def handle_delete(call: RecordedRequest, state: Any) -> Response:
-    """`DELETE /api/v1/responses/{id}` → `{"id", "object": "response.deleted", "deleted": true}` (ref §8)."""
+    """`DELETE /api/v1/responses/{id}` → `{"id", "object": "response.deleted", "deleted": true}` (api-reference/endpoint/responses.mdx)."""
     response_id = _response_id(call)
     if not state.responses.delete(response_id):
         raise ApiError(404, f"Response {response_id} not found", code="response_not_found")
@@ -451,7 +455,7 @@ def handle_delete(call: RecordedRequest, state: Any) -> Response:
 
 
 def handle_info(call: RecordedRequest, state: Any) -> Response:
-    """`GET /v1/responses`: endpoint information (ref §8; the shape is not documented)."""
+    """`GET /v1/responses`: endpoint information (api-reference/endpoint/responses.mdx; the shape is not documented)."""
     return json_response(
         {
             "object": "endpoint",

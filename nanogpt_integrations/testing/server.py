@@ -36,7 +36,7 @@ from .websearch import handle_web_search
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[RecordedRequest, EmulatorState], "Response | StreamResponse"]
-MAX_BODY_BYTES = 32 * 1024 * 1024  # ref §1 (D-hosts): 32 MiB body limit
+MAX_BODY_BYTES = 32 * 1024 * 1024  # api-reference/introduction.mdx (D-hosts): 32 MiB body limit
 _CONNECTION_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
@@ -48,25 +48,41 @@ class _Route:
 
 
 _ROUTES: dict[tuple[str, str], _Route] = {
-    ("POST", "/api/v1/chat/completions"): _Route(recording_tee(handle_chat)),  # ref §2, §13
-    ("POST", "/api/v1legacy/chat/completions"): _Route(handle_chat),  # ref §1, §4
-    ("POST", "/api/subscription/v1/chat/completions"): _Route(handle_chat),  # ref §1
-    ("POST", "/api/v1/completions"): _Route(handle_completions),  # ref §9.1
-    ("POST", "/api/talk-to-gpt"): _Route(handle_talk_to_gpt, envelope="string"),  # ref §9.2
-    ("POST", "/api/web"): _Route(handle_web_search, envelope="string"),  # ref §10
-    ("POST", "/api/v1/data/web/search"): _Route(handle_web_search),  # ref §10
-    ("GET", "/api/v1/models"): _Route(handle_models, auth=False),  # ref §11
-    ("GET", "/api/subscription/v1/models"): _Route(handle_models, auth=False),  # ref §11
-    ("GET", "/api/paid/v1/models"): _Route(handle_models, auth=False),  # ref §11
-    ("POST", "/api/v1/embeddings"): _Route(handle_embeddings),  # ref §12
-    ("POST", "/api/v1/responses"): _Route(handle_create),  # ref §8
-    ("GET", "/api/v1/responses"): _Route(handle_info),  # ref §8 endpoint info
-    ("GET", "/v1/responses"): _Route(handle_info),  # ref §8 endpoint info (documented without /api)
-    ("GET", "/api/v1/tee/attestation"): _Route(handle_attestation),  # ref §13 (guide)
-    ("GET", "/v1/tee/attestation"): _Route(handle_attestation),  # ref §13 (endpoint page / OpenAPI)
+    ("POST", "/api/v1/chat/completions"): _Route(
+        recording_tee(handle_chat)
+    ),  # api-reference/endpoint/chat-completion.mdx, api-reference/tee-verification.mdx
+    ("POST", "/api/v1legacy/chat/completions"): _Route(
+        handle_chat
+    ),  # api-reference/introduction.mdx, api-reference/miscellaneous/extended-thinking.mdx
+    ("POST", "/api/subscription/v1/chat/completions"): _Route(handle_chat),  # api-reference/introduction.mdx
+    ("POST", "/api/v1/completions"): _Route(handle_completions),  # api-reference/endpoint/completion.mdx
+    ("POST", "/api/talk-to-gpt"): _Route(
+        handle_talk_to_gpt, envelope="string"
+    ),  # api-reference/endpoint/talk-to-gpt.mdx
+    ("POST", "/api/web"): _Route(
+        handle_web_search, envelope="string"
+    ),  # api-reference/endpoint/web-search.mdx
+    ("POST", "/api/v1/data/web/search"): _Route(handle_web_search),  # api-reference/endpoint/web-search.mdx
+    ("GET", "/api/v1/models"): _Route(handle_models, auth=False),  # api-reference/endpoint/models.mdx
+    ("GET", "/api/subscription/v1/models"): _Route(
+        handle_models, auth=False
+    ),  # api-reference/endpoint/models.mdx
+    ("GET", "/api/paid/v1/models"): _Route(handle_models, auth=False),  # api-reference/endpoint/models.mdx
+    ("POST", "/api/v1/embeddings"): _Route(handle_embeddings),  # api-reference/endpoint/embeddings.mdx
+    ("POST", "/api/v1/responses"): _Route(handle_create),  # api-reference/endpoint/responses.mdx
+    ("GET", "/api/v1/responses"): _Route(handle_info),  # api-reference/endpoint/responses.mdx endpoint info
+    ("GET", "/v1/responses"): _Route(
+        handle_info
+    ),  # api-reference/endpoint/responses.mdx endpoint info (documented without /api)
+    ("GET", "/api/v1/tee/attestation"): _Route(
+        handle_attestation
+    ),  # api-reference/tee-verification.mdx (guide)
+    ("GET", "/v1/tee/attestation"): _Route(
+        handle_attestation
+    ),  # api-reference/tee-verification.mdx (endpoint page / OpenAPI)
 }
 
-# Routes with an id as the last path segment: (method, prefix) → route (ref §8, §13).
+# Routes with an id as the last path segment: (method, prefix) → route (api-reference/endpoint/responses.mdx, api-reference/tee-verification.mdx).
 _PREFIX_ROUTES: dict[tuple[str, str], _Route] = {
     ("GET", "/api/v1/responses/"): _Route(handle_get),
     ("DELETE", "/api/v1/responses/"): _Route(handle_delete),
@@ -173,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.untrack(self.connection)
 
     def send_response(self, code: int, message: str | None = None) -> None:
-        """Every response, errors included, carries `X-Request-ID: req_<hex>` (ref §2.3, §14)."""
+        """Every response, errors included, carries `X-Request-ID: req_<hex>` (api-reference/endpoint/chat-completion.mdx, api-reference/miscellaneous/error-handling.mdx)."""
         super().send_response(code, message)
         self.send_header("X-Request-ID", f"req_{uuid.uuid4().hex[:24]}")
 
@@ -296,7 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _decode_body(raw: bytes, encoding: str) -> bytes:
-        """Undo `Content-Encoding: gzip|deflate` (ref §2.3 request compression)."""
+        """Undo `Content-Encoding: gzip|deflate` (api-reference/endpoint/chat-completion.mdx request compression)."""
         encoding = encoding.strip().lower()
         try:
             if encoding == "gzip":
@@ -311,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
         envelope: Envelope = route.envelope if route else "object"
         try:
             if route is None:
-                # ref §14: 404 `not_found_error`
+                # api-reference/miscellaneous/error-handling.mdx: 404 `not_found_error`
                 raise ApiError(404, f"Unknown route: {call.method} {call.path}", error_type="not_found_error")
             if route.auth:
                 self._authenticate(call, envelope)
@@ -324,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
             return json_response(crash.body(), 500)
 
     def _authenticate(self, call: RecordedRequest, envelope: Envelope) -> None:
-        """Bearer or x-api-key (ref §1 Authentication); 401 `missing_api_key` / `invalid_api_key`."""
+        """Bearer or x-api-key (api-reference/introduction.mdx Authentication); 401 `missing_api_key` / `invalid_api_key`."""
         authorization = call.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         keys = [
@@ -354,7 +370,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
                 return False
             return True
-        # ref §2.3 / §14: `Retry-After` (seconds) on 429s; body in the chosen ref §14 envelope
+        # api-reference/endpoint/chat-completion.mdx / api-reference/miscellaneous/error-handling.mdx: `Retry-After` (seconds) on 429s; body in the chosen api-reference/miscellaneous/error-handling.mdx envelope
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
         error = ApiError(
             fault.status,
@@ -425,7 +441,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def _send_stream(self, stream: StreamResponse, fault: Fault | None) -> None:
-        self._start(stream.status, "text/event-stream", stream.headers)  # ref §2.8
+        self._start(
+            stream.status, "text/event-stream", stream.headers
+        )  # api-reference/miscellaneous/streaming-protocol.mdx
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         frames = stream.frames
@@ -457,7 +475,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion.chunk",
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
                 "error": {"status": fault.status, "message": fault.message, "code": fault.code},
-            }  # ref §2.8 mid-stream error frame
+            }  # api-reference/miscellaneous/streaming-protocol.mdx mid-stream error frame
             self._write_chunk(sse_frame(error_chunk))
             self._write_chunk(DONE_FRAME)
             self.wfile.write(b"0\r\n\r\n")

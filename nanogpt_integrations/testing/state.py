@@ -33,8 +33,8 @@ class EmulatorState:
         self.accept_any_model = accept_any_model
         self.routes = RouteBook()  # provider outages, sticky providers, the last serving provider
         self.cache = CacheRegistry()
-        self.responses = ResponseStore()  # ref §8 stored responses
-        self.tee = TEERegistry()  # ref §13 TEE exchange hashes and tampered mode
+        self.responses = ResponseStore()  # api-reference/endpoint/responses.mdx stored responses
+        self.tee = TEERegistry()  # api-reference/tee-verification.mdx TEE exchange hashes and tampered mode
         self.batches = BatchStore(self)  # api-reference/endpoint/batches.mdx
         self.limits = RateLimits()  # api-reference/miscellaneous/rate-limits.mdx (off until configured)
         self._lock = threading.Lock()

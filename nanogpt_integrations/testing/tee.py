@@ -1,10 +1,10 @@
-"""TEE attestation and signatures (ref §13), made with a fixed TEST key, plus a tampered mode.
+"""TEE attestation and signatures (api-reference/tee-verification.mdx), made with a fixed TEST key, plus a tampered mode.
 
 Chat completions for TEE models (`TEE/`, GPU-TEE `phala/`) are recorded by completion id with the sha256 of the exact
 request body and of the exact response body (for streams: every SSE byte, `[DONE]` included).
 `GET /api/v1/tee/signature/{id}` then signs `"<request sha256>:<response sha256>"` (the text format
-the docs' script implies, ref §13 [uncertain]) with EIP-191 personal_sign; the attestation reports
-the key's address. Both `/api/v1/tee/...` and `/v1/tee/...` are served (the docs disagree, ref §13);
+the docs' script implies, api-reference/tee-verification.mdx [uncertain]) with EIP-191 personal_sign; the attestation reports
+the key's address. Both `/api/v1/tee/...` and `/v1/tee/...` are served (the docs disagree, api-reference/tee-verification.mdx);
 inject a 404 fault on one of them to test a client's fallback.
 
 Tampered modes (`NanoGPTEmulator.tee_tampered`): `"key"` signs with another key, `"hashes"` signs
@@ -106,7 +106,7 @@ def _tee_model(call: RecordedRequest) -> str:
 
 
 def handle_attestation(call: RecordedRequest, state: Any) -> Response:
-    """`GET /api/v1/tee/attestation?model=&nonce=` (shape per the docs' script, ref §13)."""
+    """`GET /api/v1/tee/attestation?model=&nonce=` (shape per the docs' script, api-reference/tee-verification.mdx)."""
     model = _tee_model(call)
     nonce = call.query.get("nonce") or ""
     registry: TEERegistry = state.tee
@@ -125,14 +125,14 @@ def handle_attestation(call: RecordedRequest, state: Any) -> Response:
             "nonce": nonce,
             "signing_address": address_of(TEST_SIGNING_KEY),
             "signing_algo": "ecdsa",
-            "nvidia_payload": json.dumps(nvidia),  # ref §13: a JSON string
+            "nvidia_payload": json.dumps(nvidia),  # api-reference/tee-verification.mdx: a JSON string
             "intel_quote": "04000200" + hashlib.sha256(nonce.encode()).hexdigest(),  # fake hex TDX quote
         }
     )
 
 
 def handle_signature(call: RecordedRequest, state: Any) -> Response:
-    """`GET /api/v1/tee/signature/{id}?model=&signing_algo=ecdsa` (ref §13)."""
+    """`GET /api/v1/tee/signature/{id}?model=&signing_algo=ecdsa` (api-reference/tee-verification.mdx)."""
     _tee_model(call)
     algo = call.query.get("signing_algo", "ecdsa")
     if algo != "ecdsa":

@@ -1,4 +1,4 @@
-"""`POST /api/web` and `POST /api/v1/data/web/search` (ref §10): validation and deterministic results."""
+"""`POST /api/web` and `POST /api/v1/data/web/search` (api-reference/endpoint/web-search.mdx): validation and deterministic results."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ PROVIDERS = (
     "brave",
     "sofya",
     "firecrawl",
-)  # ref §10
+)  # api-reference/endpoint/web-search.mdx
 _OUTPUT_TYPES = ("searchResults", "sourcedAnswer", "structured")
 _DEPTHS = ("standard", "deep")
 _SITES = (
@@ -45,8 +45,8 @@ _EPOCH = datetime(2025, 7, 8, 9, 0, 0, tzinfo=timezone.utc)
 
 
 def envelope_for(path: str) -> Envelope:
-    """`/api/web` answers errors in the simple legacy body (ref §10, §14 envelope 3); the Data API path
-    uses the OpenAI-style object (ref §14 envelope 1)."""
+    """`/api/web` answers errors in the simple legacy body (api-reference/endpoint/web-search.mdx,
+    miscellaneous/error-handling.mdx); the Data API path uses the OpenAI-style error object."""
     return "object" if path.startswith("/api/v1/") else "string"
 
 
@@ -96,7 +96,7 @@ def handle_web_search(call: RecordedRequest, state: EmulatorState) -> Response:
 
     data: Any
     if output_type == "sourcedAnswer":
-        # ref §10 sourcedAnswer
+        # api-reference/endpoint/web-search.mdx sourcedAnswer
         sources = [
             {"name": r["title"], "url": r["url"], "snippet": r.get("content", r.get("snippet", ""))}
             for r in results[:3]
@@ -106,7 +106,9 @@ def handle_web_search(call: RecordedRequest, state: EmulatorState) -> Response:
             "sources": sources,
         }
     elif output_type == "structured":
-        data = example_from_schema(schema, ValueSource(query, "structured"))  # ref §10 structured
+        data = example_from_schema(
+            schema, ValueSource(query, "structured")
+        )  # api-reference/endpoint/web-search.mdx structured
     else:
         data = results + (_images(query, results) if body.get("includeImages") is True else [])
     metadata = {
@@ -117,7 +119,7 @@ def handle_web_search(call: RecordedRequest, state: EmulatorState) -> Response:
         "outputType": output_type,
         "timestamp": _timestamp(query),
         "cost": _cost(provider, depth, len(results)),
-    }  # ref §10 metadata
+    }  # api-reference/endpoint/web-search.mdx metadata
     return json_response({"data": data, "metadata": metadata})
 
 
@@ -159,7 +161,7 @@ def _matches(host: str, domain: str) -> bool:
 def _results(
     query: str, provider: str, body: dict[str, Any], window: tuple[date | None, date | None]
 ) -> list[Any]:
-    """Ten text results (ref §10 searchResults item shape)."""
+    """Ten text results (api-reference/endpoint/web-search.mdx searchResults item shape)."""
     words = re.findall(r"[a-z0-9]+", query.lower())[:4] or ["search"]
     slug = "-".join(words)
     included = [_host(d) for d in body.get("includeDomains") or [] if isinstance(d, str) and d.strip()]
@@ -176,9 +178,9 @@ def _results(
             "url": f"https://{host}/{slug}/{index + 1}",
         }
         text = f"Result {index + 1} about {query.strip()}: a deterministic snippet from {host}."
-        # ref §10: non-Linkup item keys vary (content / snippet); half of them use `snippet`.
+        # api-reference/endpoint/web-search.mdx: non-Linkup item keys vary (content / snippet); half of them use `snippet`.
         item["snippet" if provider != "linkup" and index % 2 else "content"] = text
-        # Emulator addition: ref §10 lists no date key; `date` shows fromDate/toDate were honoured.
+        # Emulator addition: api-reference/endpoint/web-search.mdx lists no date key; `date` shows fromDate/toDate were honoured.
         day = _date_in(window, index)
         if day is not None:
             item["date"] = day.isoformat()
@@ -207,7 +209,7 @@ def _images(query: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "title": f"{query.strip()} image {n}",
             "url": url,
             "imageUrl": url,
-        }  # ref §10 image item
+        }  # api-reference/endpoint/web-search.mdx image item
         for n in (1, 2)
         for url in [f"https://{host}/images/{slug}-{n}.jpg"]
     ]
@@ -219,7 +221,7 @@ def _timestamp(query: str) -> str:
 
 
 def _cost(provider: str, depth: str, pages: int) -> float:
-    """Per-call prices of ref §10 / §5; firecrawl has no documented price (0)."""
+    """Per-call prices of api-reference/endpoint/web-search.mdx / api-reference/endpoint/chat-completion.mdx; firecrawl has no documented price (0)."""
     deep = depth == "deep"
     prices = {
         "linkup": 0.06 if deep else 0.006,

@@ -1,4 +1,4 @@
-"""The Responses API (``/responses``, reference §8): typed request, response, stream events, helpers.
+"""The Responses API (``/responses``, api-reference/endpoint/responses.mdx): typed request, response, stream events, helpers.
 
 Everything here is pure: the clients send :meth:`ResponsesRequest.to_wire` bodies and parse replies
 into :class:`ResponseObject`; streams go through the same SSE decoder and error mapping as chat

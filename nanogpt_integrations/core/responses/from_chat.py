@@ -30,7 +30,9 @@ def _part_to_input(part: Any) -> dict[str, Any]:
         return {"type": "input_video", "video_url": video.get("url") if isinstance(video, dict) else video}
     if kind in ("input_image", "input_file", "input_video"):
         return {k: v for k, v in part.items() if k != "cache_control"}
-    raise ValueError(f"content part {kind!r} has no Responses API equivalent (reference §8 input items)")
+    raise ValueError(
+        f"content part {kind!r} has no Responses API equivalent (api-reference/endpoint/responses.mdx input items)"
+    )
 
 
 def _content_to_input(content: Any) -> str | list[dict[str, Any]]:
@@ -51,7 +53,7 @@ def _text_of(content: Any) -> str:
 
 
 def input_from_chat_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chat ``messages`` → Responses ``input`` items (reference §8).
+    """Chat ``messages`` → Responses ``input`` items (api-reference/endpoint/responses.mdx).
 
     Assistant tool calls become ``function_call`` items, ``tool`` messages ``function_call_output``
     items; ``cache_control`` markers and replayed reasoning have no Responses equivalent and are
@@ -143,7 +145,7 @@ def responses_body_from_chat(body: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if key in _CHAT_ONLY and value not in (None, [], False):
             raise ValueError(
-                f"{key} is not supported by the Responses API (reference §8 lists no equivalent); "
+                f"{key} is not supported by the Responses API (api-reference/endpoint/responses.mdx lists no equivalent); "
                 "remove it or use chat completions"
             )
         if key == "messages":

@@ -13,9 +13,9 @@ from ..errors import NanoGPTError
 from ..types import Pricing, Usage, WireModel
 
 MIN_MAX_OUTPUT_TOKENS = 16
-#: Statuses after which a background response no longer changes (reference §8).
+#: Statuses after which a background response no longer changes (api-reference/endpoint/responses.mdx).
 TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
-#: Stream events that end a Responses stream (reference §8 "Streaming").
+#: Stream events that end a Responses stream (api-reference/endpoint/responses.mdx "Streaming").
 TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
@@ -31,7 +31,7 @@ class ResponseTimeoutError(NanoGPTError, TimeoutError):
 
 
 class InputText(WireModel):
-    """``{"type": "input_text", "text": ...}`` (reference §8 input items)."""
+    """``{"type": "input_text", "text": ...}`` (api-reference/endpoint/responses.mdx input items)."""
 
     type: Literal["input_text"] = "input_text"
     text: str
@@ -60,7 +60,7 @@ ContentPart = InputText | InputImage | InputFile | dict[str, Any]
 
 
 class InputMessage(WireModel):
-    """A ``message`` input item; roles ``user|assistant|system|developer`` (reference §8)."""
+    """A ``message`` input item; roles ``user|assistant|system|developer`` (api-reference/endpoint/responses.mdx)."""
 
     type: Literal["message"] = "message"
     role: Literal["user", "assistant", "system", "developer"]
@@ -129,7 +129,7 @@ class TextConfig(WireModel):
 
 
 class ResponsesRequest(WireModel):
-    """A ``POST /responses`` body (reference §8), validated before any request is sent.
+    """A ``POST /responses`` body (api-reference/endpoint/responses.mdx), validated before any request is sent.
 
     Unknown fields pass through (NanoGPT extensions such as ``provider`` or ``billing_mode``).
     Combinations the API rejects are rejected here with a ``ValueError``: ``background`` with
@@ -172,7 +172,7 @@ class ResponsesRequest(WireModel):
     @field_validator("metadata")
     @classmethod
     def _metadata_limits(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        # reference §8: at most 16 keys, keys up to 64 characters, values up to 512.
+        # api-reference/endpoint/responses.mdx: at most 16 keys, keys up to 64 characters, values up to 512.
         if value is None:
             return value
         if len(value) > 16:
@@ -190,7 +190,7 @@ class ResponsesRequest(WireModel):
         return self
 
     def check(self, *, stream: bool) -> None:
-        """Raise ``ValueError`` for field combinations NanoGPT rejects (reference §8)."""
+        """Raise ``ValueError`` for field combinations NanoGPT rejects (api-reference/endpoint/responses.mdx)."""
         no_store = self.store is False or self.retention_days == 0
         if self.background and stream:
             raise ValueError("background=True cannot be combined with streaming; poll responses_get instead")
@@ -236,7 +236,7 @@ class OutputContent(WireModel):
 class OutputItem(WireModel):
     """One output item. Lenient on purpose: ``message``, ``function_call``, ``reasoning``,
     ``web_search_call``, ``image_generation_call``, ``tool_search_call``… share this model and
-    unknown fields are kept (reference §8 lists the types, not all their fields)."""
+    unknown fields are kept (api-reference/endpoint/responses.mdx lists the types, not all their fields)."""
 
     type: str
     id: str | None = None
@@ -274,7 +274,7 @@ class _Responded(WireModel):
 
 
 class ResponseObject(_Responded):
-    """A Responses API ``response`` object (reference §8; every listed field may be null)."""
+    """A Responses API ``response`` object (api-reference/endpoint/responses.mdx; every listed field may be null)."""
 
     id: str | None = None
     object: str | None = None
@@ -295,7 +295,7 @@ class ResponseObject(_Responded):
     tools: list[Any] | None = None
     text: Any = None
     reasoning: Any = None
-    # reference §8: pricing follows "the normal Responses contract"; placement uncertain, read it
+    # api-reference/endpoint/responses.mdx: pricing follows "the normal Responses contract"; placement uncertain, read it
     # from the top level or, failing that, from inside ``usage`` (see :attr:`pricing`).
     x_nanogpt_pricing: Pricing | None = None
 
@@ -329,7 +329,7 @@ class ResponseDeleted(_Responded):
 
 
 class ResponseStreamEvent(WireModel):
-    """One Responses stream event (reference §8 "Streaming"); unknown event types are kept."""
+    """One Responses stream event (api-reference/endpoint/responses.mdx "Streaming"); unknown event types are kept."""
 
     type: str = ""
     sequence_number: int | None = None

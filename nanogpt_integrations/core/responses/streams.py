@@ -37,7 +37,7 @@ class ResponseEventStream:
     """Typed Responses events over the chat :class:`Stream` machinery.
 
     ``response.failed`` and ``error`` events raise :class:`StreamError`; so does an end of stream
-    before a terminal event. After a terminal event a missing ``[DONE]`` is tolerated (reference §8
+    before a terminal event. After a terminal event a missing ``[DONE]`` is tolerated (api-reference/endpoint/responses.mdx
     says streams end with ``[DONE]``; OpenAI's own Responses streams do not send it).
     """
 

@@ -1,4 +1,4 @@
-"""Client configuration: API key, base URL and the derived ``/api`` root, timeouts, headers (§1)."""
+"""Client configuration: API key, base URL and the derived ``/api`` root, timeouts, headers (api-reference/introduction.mdx)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_api_root_derivation(base_url: str, api_root: str) -> None:
 
 @pytest.mark.parametrize("route", ["subscription", "paid", "personalized"])
 def test_api_root_for_subscription_paid_personalized_bases(route: str) -> None:
-    # Reference §1: `/api/subscription/v1`, `/api/paid/v1` and `/api/personalized/v1` are base URLs
+    # api-reference/introduction.mdx: `/api/subscription/v1`, `/api/paid/v1` and `/api/personalized/v1` are base URLs
     # for the v1 routes, while `/web` and `/talk-to-gpt` live at `https://nano-gpt.com/api/...`.
     config = ClientConfig.create(api_key="k", base_url=f"https://nano-gpt.com/api/{route}/v1")
     assert config.url("chat/completions") == f"https://nano-gpt.com/api/{route}/v1/chat/completions"

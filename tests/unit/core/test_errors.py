@@ -1,4 +1,4 @@
-"""Error envelopes (reference §14) → typed errors with status, code, type, param, message, request id."""
+"""Error envelopes (api-reference/miscellaneous/error-handling.mdx) → typed errors with status, code, type, param, message, request id."""
 
 from __future__ import annotations
 

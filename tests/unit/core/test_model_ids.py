@@ -1,4 +1,4 @@
-"""Model-ID suffixes (reference §6, §3): web search, routing, reasoning-exclude and the conflict rules."""
+"""Model-ID suffixes (api-reference/miscellaneous/model-suffixes.mdx, api-reference/miscellaneous/prompt-caching.mdx): web search, routing, reasoning-exclude and the conflict rules."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from nanogpt_integrations.core import (
     web_search_suffix,
 )
 
-#: Every ``:online/<variant>`` listed in reference §6, written out here so the test can fail.
+#: Every ``:online/<variant>`` listed in api-reference/miscellaneous/model-suffixes.mdx, written out here so the test can fail.
 REFERENCE_VARIANTS = [
     "linkup", "linkup-deep",
     "tavily", "tavily-deep",
@@ -27,7 +27,7 @@ REFERENCE_VARIANTS = [
     "valyu", "valyu-deep", "valyu-web", "valyu-web-deep",
 ]  # fmt: skip
 
-#: Reference §6 routing suffixes and their aliases.
+#: api-reference/miscellaneous/model-suffixes.mdx routing suffixes and their aliases.
 REFERENCE_ROUTING = {
     "speed": "speed",
     "fast": "speed",
@@ -152,7 +152,7 @@ def test_empty_model_rejected(model: str) -> None:
         build_model_id(model)
 
 
-# -- conflicts (reference §6 rules, §3 caching conflicts) -----------------------------------------
+# -- conflicts (api-reference/miscellaneous/model-suffixes.mdx rules, api-reference/miscellaneous/prompt-caching.mdx caching conflicts) -----------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -179,8 +179,8 @@ def test_conflicts_raise_value_error_naming_the_conflict(kwargs: dict[str, objec
 
 @pytest.mark.parametrize("routing", ["speed", "fast", "throughput", "latency", "price", "cheap", "floor"])
 def test_caching_true_conflicts_with_other_routing_suffixes(routing: str) -> None:
-    # Reference §3: cache-capable routing (`caching: true` == `:caching`) does not combine with
-    # "other routing suffixes"; §6: `:caching*` cannot combine with another routing suffix.
+    # api-reference/miscellaneous/prompt-caching.mdx: cache-capable routing (`caching: true` == `:caching`) does not combine with
+    # "other routing suffixes"; api-reference/miscellaneous/model-suffixes.mdx: `:caching*` cannot combine with another routing suffix.
     with pytest.raises(ValueError, match="caching"):
         build_model_id("moonshotai/kimi-k2.6", routing=routing, caching=True)
 

@@ -1,4 +1,4 @@
-""":class:`NanoGPTOptions`: each option becomes the exact model suffix, body field or header (§3–§7)."""
+""":class:`NanoGPTOptions`: each option becomes the exact model suffix, body field or header (api-reference/miscellaneous/ (prompt-caching, extended-thinking, model-suffixes, provider-selection))."""
 
 from __future__ import annotations
 
@@ -216,8 +216,8 @@ def test_sticky_provider_without_caching_rejected() -> None:
 
 @pytest.mark.parametrize("routing", ["caching", "cache", "cached"])
 def test_sticky_provider_with_caching_routing_alias_is_allowed(routing: str) -> None:
-    # `:caching`, `:cache` and `:cached` are the same routing (reference §6), and `stickyprovider`
-    # applies to cache-capable routing whichever spelling selected it (reference §2.2, §3).
+    # `:caching`, `:cache` and `:cached` are the same routing (api-reference/miscellaneous/model-suffixes.mdx), and `stickyprovider`
+    # applies to cache-capable routing whichever spelling selected it (api-reference/endpoint/chat-completion.mdx, api-reference/miscellaneous/prompt-caching.mdx).
     parts = apply(NanoGPTOptions(routing=routing, sticky_provider=True))
     assert parts.model == f"{MODEL}:caching"
     assert parts.body["stickyprovider"] is True

@@ -1,4 +1,4 @@
-"""SSE decoding (reference §2.8): line ends, chunk boundaries, multi-line data, comments, fields, EOF."""
+"""SSE decoding (api-reference/miscellaneous/streaming-protocol.mdx): line ends, chunk boundaries, multi-line data, comments, fields, EOF."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ``[DONE]`` ends a stream; an error frame (``finish_reason: "error"`` or a top-level ``error``), a
 malformed frame, a broken connection or EOF without ``[DONE]`` raise :class:`StreamError`
-(reference §2.8), and a stream is never retried once it has started.
+(api-reference/miscellaneous/streaming-protocol.mdx), and a stream is never retried once it has started.
 """
 
 from __future__ import annotations

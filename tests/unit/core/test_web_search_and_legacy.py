@@ -1,4 +1,4 @@
-"""``/api/web`` request validation and typed responses (reference §10); ``talk-to-gpt`` trailer (§9.2)."""
+"""``/api/web`` request validation and typed responses (api-reference/endpoint/web-search.mdx); ``talk-to-gpt`` trailer (api-reference/endpoint/talk-to-gpt.mdx)."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def test_sofya_max_results() -> None:
 
 
 def test_sofya_max_results_range_from_reference() -> None:
-    # Reference §10: Sofya `maxResults` is 1–20.
+    # api-reference/endpoint/web-search.mdx: Sofya `maxResults` is 1–20.
     with pytest.raises(ValueError, match="max_results"):
         WebSearchRequest(query="q", provider="sofya", max_results=21)
 

@@ -99,7 +99,7 @@ def test_message_from_completion() -> None:
     ("arguments", "valid", "args"),
     [
         ('{"a": 1}', True, {"a": 1}),
-        (' {"a": 1}', True, {"a": 1}),  # leading space seen on the wire (reference §2.5)
+        (' {"a": 1}', True, {"a": 1}),  # leading space seen on the wire (api-reference/endpoint/chat-completion.mdx)
         ("", True, {}),
         ("{bad", False, None),
         ("[1, 2]", False, None),
