@@ -26,7 +26,7 @@ from ._harness import (
 KEY = "bench-key"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", "Accept": "application/json"}
 STREAM_CHUNKS = 1000
-SMALL = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}]}
+SMALL = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}], "include_usage": True}
 
 
 def count_chunks(base_url: str, payload: dict[str, object]) -> int:
@@ -66,7 +66,8 @@ def bench_stream(base_url: str, table: Table, number: int = 5) -> None:
     raw = httpx.Client()
     ours = NanoGPTClient(api_key=KEY, base_url=base_url)
     url = f"{base_url}/chat/completions"
-    body = json.dumps({**payload, "stream": True, "stream_options": {"include_usage": True}}).encode()
+    stream_payload = {k: v for k, v in payload.items() if k != "include_usage"}
+    body = json.dumps({**stream_payload, "stream": True, "stream_options": {"include_usage": True}}).encode()
 
     def raw_stream() -> object:
         last = None

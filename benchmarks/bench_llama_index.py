@@ -18,8 +18,8 @@ KEY = "bench-key"
 MODEL = "openai/gpt-4o-mini"
 PROMPT = "Say hi"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", "Accept": "application/json"}
-BODY = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
-STREAM_BODY = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
+BODY = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "include_usage": True}
+STREAM_BODY = {"model": MODEL, "messages": BODY["messages"], "stream": True, "stream_options": {"include_usage": True}}
 STREAM_CHUNKS = 1000
 
 
