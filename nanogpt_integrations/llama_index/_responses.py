@@ -168,6 +168,26 @@ class ChatStreamState:
 
     def __init__(self, replies: ReplyStream | AsyncReplyStream) -> None:
         self.replies = replies
+        #: TEE-verified streams hold their last response back until the verification is in.
+        self._hold = replies.request.route == "tee"
+        self._held: ChatResponse | None = None
+
+    def responses(self, item: Any) -> list[ChatResponse]:
+        """What to yield for ``item``: its response, or (TEE) the one held before it."""
+        response = self.step(item)
+        if response is None:
+            return []
+        if not self._hold:
+            return [response]
+        held, self._held = self._held, response
+        return [held] if held is not None else []
+
+    def finish(self, raise_on_failure: bool) -> list[ChatResponse]:
+        """At the end of the stream: the held last response, with the TEE verification attached."""
+        held, self._held = self._held, None
+        if held is None:
+            return []
+        return [attach_tee(held, self.replies.verification, raise_on_failure)]
 
     def step(self, item: Any) -> ChatResponse | None:
         """The response to yield for ``item``, or None when it carried nothing (e.g. role only)."""

@@ -43,7 +43,6 @@ from nanogpt_integrations.core.request import WireRequest, build_request
 from ._messages import as_chat_messages, messages_to_wire
 from ._responses import (
     ChatStreamState,
-    attach_tee,
     chat_to_completion,
     reply_to_response,
     text_to_completion,
@@ -291,20 +290,9 @@ class NanoGPTLLM(NanoGPTFields, OwnsClients, StructuredOutput, FunctionCallingLL
         def gen() -> ChatResponseGen:
             replies = ReplyStream(client, wire)
             state = ChatStreamState(replies)
-            hold = wire.route == "tee"  # the last response waits for the TEE verification
-            held: ChatResponse | None = None
             for item in replies:
-                response = state.step(item)
-                if response is None:
-                    continue
-                if not hold:
-                    yield response
-                    continue
-                if held is not None:
-                    yield held
-                held = response
-            if held is not None:
-                yield attach_tee(held, replies.verification, wire.mode.raise_on_failure)
+                yield from state.responses(item)
+            yield from state.finish(wire.mode.raise_on_failure)
 
         return gen()
 
@@ -315,20 +303,11 @@ class NanoGPTLLM(NanoGPTFields, OwnsClients, StructuredOutput, FunctionCallingLL
         async def gen() -> ChatResponseAsyncGen:
             replies = AsyncReplyStream(client, wire)
             state = ChatStreamState(replies)
-            hold = wire.route == "tee"
-            held: ChatResponse | None = None
             async for item in replies:
-                response = state.step(item)
-                if response is None:
-                    continue
-                if not hold:
+                for response in state.responses(item):
                     yield response
-                    continue
-                if held is not None:
-                    yield held
-                held = response
-            if held is not None:
-                yield attach_tee(held, replies.verification, wire.mode.raise_on_failure)
+            for response in state.finish(wire.mode.raise_on_failure):
+                yield response
 
         return gen()
 
