@@ -11,7 +11,7 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._base import MAX_EMBEDDING_BATCH
-    from ._config import DEFAULT_TIMEOUT, ClientConfig
+    from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ClientConfig
     from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
     from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
     from .accumulator import (
@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
         CacheConsistencyError,
         ConfigurationError,
         ConflictError,
+        DailyLimitError,
         EventTooLargeError,
         InternalServerError,
         MissingAPIKeyError,
@@ -59,15 +60,20 @@ if TYPE_CHECKING:  # pragma: no cover
         NotFoundError,
         PaymentRequiredError,
         PermissionDeniedError,
+        PoolTimeoutError,
         RateLimitError,
         RequestTooLargeError,
+        ResponseTooLargeError,
         ServiceUnavailableError,
         StreamDeadlineError,
         StreamError,
+        UnexpectedResponseError,
         error_from_response,
+        error_in_body,
         parse_error_body,
     )
     from .fields import NanoGPTFields
+    from .headers import check_header
     from .lazy import LazyClients
     from .legacy import TalkToGPTResult, parse_talk_to_gpt
     from .model_ids import (
@@ -88,6 +94,13 @@ if TYPE_CHECKING:  # pragma: no cover
         ReasoningOptions,
         RequestParts,
         WebSearchOptions,
+    )
+    from .providers import (
+        ModelProviders,
+        ProviderOption,
+        ProviderPrice,
+        ProviderSelectionError,
+        check_provider_selection,
     )
     from .rate_limit import RECOMMENDED_REQUESTS_PER_SECOND, TokenBucket
     from .request import (
@@ -145,6 +158,7 @@ __all__ = [
     "BILLING_MODES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_BREAKPOINTS",
     "MAX_EMBEDDING_BATCH",
@@ -181,6 +195,7 @@ __all__ = [
     "Completion",
     "ConfigurationError",
     "ConflictError",
+    "DailyLimitError",
     "EmbeddingResponse",
     "EventTooLargeError",
     "InternalServerError",
@@ -190,6 +205,7 @@ __all__ = [
     "ModelCatalogue",
     "ModelInfo",
     "ModelPricing",
+    "ModelProviders",
     "NanoGPTClient",
     "NanoGPTError",
     "NanoGPTFields",
@@ -198,9 +214,13 @@ __all__ = [
     "ParsedModelId",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PoolTimeoutError",
     "Pricing",
     "PromptCaching",
+    "ProviderOption",
+    "ProviderPrice",
     "ProviderRouting",
+    "ProviderSelectionError",
     "RateLimitError",
     "RawExchange",
     "ReasoningOptions",
@@ -213,6 +233,7 @@ __all__ = [
     "ResponseObject",
     "ResponseStreamEvent",
     "ResponseTimeoutError",
+    "ResponseTooLargeError",
     "ResponsesAccumulator",
     "ResponsesRequest",
     "RetryPolicy",
@@ -234,6 +255,7 @@ __all__ = [
     "TokenUsage",
     "ToolCallFragment",
     "ToolCallResult",
+    "UnexpectedResponseError",
     "Usage",
     "WebSearchOptions",
     "WebSearchRequest",
@@ -247,9 +269,12 @@ __all__ = [
     "base_model",
     "build_model_id",
     "build_request",
+    "check_header",
+    "check_provider_selection",
     "complete",
     "count_cache_markers",
     "error_from_response",
+    "error_in_body",
     "is_tee_model",
     "iter_sse",
     "json_schema_format",
@@ -341,6 +366,13 @@ _EXPORTS: dict[str, str] = {
     "StreamDeadlineError": ".errors",
     "error_from_response": ".errors",
     "parse_error_body": ".errors",
+    "DailyLimitError": ".errors",
+    "PoolTimeoutError": ".errors",
+    "ResponseTooLargeError": ".errors",
+    "UnexpectedResponseError": ".errors",
+    "error_in_body": ".errors",
+    "DEFAULT_MAX_RESPONSE_BYTES": "._config",
+    "check_header": ".headers",
     "LazyClients": ".lazy",
     "TalkToGPTResult": ".legacy",
     "parse_talk_to_gpt": ".legacy",
@@ -359,6 +391,11 @@ _EXPORTS: dict[str, str] = {
     "ReasoningOptions": ".options",
     "RequestParts": ".options",
     "WebSearchOptions": ".options",
+    "ModelProviders": ".providers",
+    "ProviderOption": ".providers",
+    "ProviderPrice": ".providers",
+    "ProviderSelectionError": ".providers",
+    "check_provider_selection": ".providers",
     "AsyncResponseEventStream": ".responses",
     "ResponseDeleted": ".responses",
     "ResponseEventStream": ".responses",

@@ -13,14 +13,27 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ._config import ClientConfig, TimeoutTypes
+from ._config import DEFAULT_MAX_RESPONSE_BYTES, ClientConfig, TimeoutTypes, check_header
 from .catalogue import CatalogueCache, ModelCatalogue
-from .errors import APIConnectionError, APITimeoutError, NanoGPTError, error_from_response
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    DailyLimitError,
+    NanoGPTError,
+    PoolTimeoutError,
+    ResponseTooLargeError,
+    UnexpectedResponseError,
+    error_from_response,
+    error_in_body,
+)
 from .rate_limit import TokenBucket, check_rate, shared_bucket
 from .sse import DEFAULT_MAX_EVENT_BYTES
 from .types import EmbeddingResponse
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
+    from .options import NanoGPTOptions, RequestParts
+    from .providers import ProvidersCache
     from .tee import RawExchange
     from .web_search import WebSearchRequest
 
@@ -33,6 +46,11 @@ M = TypeVar("M", bound=BaseModel)
 #: The embeddings endpoint takes at most 2048 inputs per request (reference §12).
 MAX_EMBEDDING_BATCH = 2048
 
+
+#: The API roots NanoGPT documents (``api-reference/endpoint/chat-completion.mdx``,
+#: ``endpoint/models.mdx``, ``miscellaneous/extended-thinking.mdx``); a 404 under another base
+#: URL says so.
+KNOWN_ROOTS = ("/api/v1", "/api/subscription/v1", "/api/paid/v1", "/api/v1legacy", "/api/v1thinking")
 
 #: Parsed URLs kept per client (the fixed routes; ``responses/<id>`` paths beyond this are parsed).
 _URL_CACHE = 64
@@ -56,6 +74,7 @@ class BaseClient:
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         requests_per_second: float | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         stream_deadline: float | None = None,
@@ -66,10 +85,12 @@ class BaseClient:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            max_response_bytes=max_response_bytes,
             max_event_bytes=max_event_bytes,
             stream_deadline=stream_deadline,
         )
         self._catalogue = CatalogueCache()
+        self._providers: ProvidersCache | None = None  # provider discovery per model, made on first use
         #: Parsed request URLs per (path, api_root): httpx parses a string URL on every request.
         self._urls: dict[tuple[str, bool], httpx.URL] = {}
         #: Whether the pooled httpx client carries ``config.client_headers()`` (one we created).
@@ -124,15 +145,21 @@ class BaseClient:
             from ._config import resolve_timeout
 
             extensions = {"timeout": resolve_timeout(timeout).as_dict()}
-        return client.build_request(
-            method,
-            self._url(path, api_root),
-            content=content,
-            files=files,
-            params=params,
-            headers=hdrs,
-            extensions=extensions,
-        )
+        try:
+            return client.build_request(
+                method,
+                self._url(path, api_root),
+                content=content,
+                files=files,
+                params=params,
+                headers=hdrs,
+                extensions=extensions,
+            )
+        except UnicodeEncodeError:
+            pass  # httpx encodes header values as ASCII; this error holds the value (maybe the key)
+        for name, value in hdrs.items():  # outside the handler: the error above is not chained
+            check_header(name, value)
+        raise ConfigurationError("a request header is not ASCII (value not shown)")
 
     def _url(self, path: str, api_root: bool) -> httpx.URL | str:
         """The request URL, parsed once per route (a handful of routes; ids and absolute URLs
@@ -206,55 +233,220 @@ class BaseClient:
         """The catalogue this client already fetched, if still fresh; never makes a request."""
         return self._catalogue.get()
 
+    def _provider_cache(self) -> ProvidersCache:
+        if self._providers is None:
+            from .providers import ProvidersCache
+
+            self._providers = ProvidersCache()
+        return self._providers
+
+    @staticmethod
+    def _provider_request(
+        model: str,
+        options: NanoGPTOptions | None,
+        body: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> RequestParts:
+        """The model id, body and headers whose provider choices ``check_provider`` inspects."""
+        from .options import NanoGPTOptions
+
+        return (options or NanoGPTOptions()).apply(model, dict(body or {}), dict(headers or {}))
+
     # -- response handling ---------------------------------------------------------------------
 
     @staticmethod
-    def _transport_error(exc: httpx.HTTPError) -> NanoGPTError:
+    def _where(exc: httpx.HTTPError, request: httpx.Request | None) -> str:
+        """``METHOD scheme://host:port/path`` of the failed request (no query string, no user info)."""
+        if request is None:
+            try:
+                request = exc.request
+            except RuntimeError:  # an httpx error raised without a request
+                return "NanoGPT"
+        url = request.url
+        return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+    def _transport_error(self, exc: httpx.HTTPError, request: httpx.Request | None = None) -> NanoGPTError:
+        """The typed error for a failure before or while reading a response: short, naming the URL
+        and what to do. Raised ``from None`` by callers: the httpx chain (an 80-line traceback of
+        httpcore internals) is not printed, and stays reachable as ``__context__`` for debugging."""
+        where = self._where(exc, request)
+        if isinstance(exc, httpx.PoolTimeout):
+            return PoolTimeoutError(
+                f"no free connection in this client's pool within the timeout ({where}): every "
+                "connection is held by a response or stream that was never closed. Close streams "
+                "(use them in a with block or iterate them to the end); not retried"
+            )
+        if isinstance(exc, httpx.LocalProtocolError):
+            # h11's message quotes the offending header value, which may be the API key: the
+            # httpx error (reachable as ``__context__``) loses that message and its own chain.
+            exc.args = ("invalid request (details not shown: they may hold a secret)",)
+            exc.__cause__ = exc.__context__ = None
+            return ConfigurationError(
+                f"the request could not be sent ({where}): a header value is not valid HTTP (a line "
+                "break or control character, e.g. in api_key, default_headers or provider); not retried"
+            )
+        hint = "check base_url / NANOGPT_BASE_URL and your network connection"
+        if isinstance(exc, httpx.ConnectTimeout):
+            return APITimeoutError(f"connecting to NanoGPT timed out ({where}); {hint}")
+        if isinstance(exc, httpx.ReadTimeout):
+            return APITimeoutError(
+                f"NanoGPT sent nothing within the read timeout ({where}; `timeout` applies to each "
+                "read, not the whole call). Not retried: the request may have been accepted and billed"
+            )
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(f"request to NanoGPT timed out: {type(exc).__name__}")
-        return APIConnectionError(f"could not reach NanoGPT: {exc!r}")
+            return APITimeoutError(f"request to NanoGPT timed out ({where}): {type(exc).__name__}")
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectError):
+            return APIConnectionError(f"could not reach NanoGPT ({where}: {detail}); {hint}")
+        return APIConnectionError(f"could not reach NanoGPT ({where}): {detail}")
 
-    @staticmethod
-    def _retryable_transport_error(exc: httpx.HTTPError) -> bool:
-        """Failures before the status line are retried, except a read timeout: the server may
-        have accepted (and billed) the request, so it is not sent twice."""
-        return not isinstance(exc, httpx.ReadTimeout)
-
-    def _delay_after_exception(self, exc: httpx.HTTPError, attempt: int) -> float:
-        """Seconds to wait before retrying a transport failure; raises the typed error when it is final."""
+    def _delay_after_exception(self, exc: httpx.HTTPError, attempt: int, request: httpx.Request) -> float:
+        """Seconds to wait before retrying a transport failure; raises the typed error when it is
+        final. Retried: failures before any response, except a read timeout (the server may have
+        accepted, and billed, the request), a pool timeout (a leak in the caller) and a request
+        httpx refused to send (it would fail the same way again)."""
         policy = self.config.retry
-        if self._retryable_transport_error(exc) and policy.should_retry(attempt, None):
-            delay = policy.delay(attempt)
+        if not isinstance(exc, _NEVER_RETRIED) and policy.should_retry(attempt, None):
+            delay = cast(float, policy.delay(attempt))  # no hint: always a backoff
             logger.info(
                 "NanoGPT connection failed (%s); retry %d in %.2fs", type(exc).__name__, attempt + 1, delay
             )
             return delay
-        raise self._transport_error(exc) from exc
+        raise self._transport_error(exc, request) from None
 
     def _delay_after_status(self, response: httpx.Response, attempt: int) -> float:
-        """Seconds to wait before retrying an error status (body already read); raises when final."""
+        """Seconds to wait before retrying an error status (body already read); raises when final.
+
+        Not retried: a status outside ``RETRYABLE_STATUSES``, a per-key daily cap, and a
+        ``Retry-After`` above ``max_retry_after`` (the error carries the hint as ``retry_after``).
+        """
         policy = self.config.retry
-        if policy.should_retry(attempt, response.status_code):
+        err = self._status_error(response)
+        if policy.should_retry(attempt, response.status_code) and not isinstance(err, DailyLimitError):
             delay = policy.delay(attempt, response.headers.get("retry-after"))
-            logger.info("NanoGPT answered %d; retry %d in %.2fs", response.status_code, attempt + 1, delay)
-            return delay
-        raise self._status_error(response)
+            if delay is not None:
+                logger.info(
+                    "NanoGPT answered %d; retry %d in %.2fs", response.status_code, attempt + 1, delay
+                )
+                return delay
+            _add_note(
+                err,
+                f"Retry-After is {getattr(err, 'retry_after', 0):g}s, above max_retry_after "
+                f"({policy.max_retry_after:g}s): not retried",
+            )
+        raise err
+
+    def _status_error(self, response: httpx.Response) -> NanoGPTError:
+        """The typed error for a response that is not a usable reply (error status, redirect, or a
+        non-SSE answer to a stream request), with a hint where the cause is usually the base URL."""
+        status = response.status_code
+        if status < 400:
+            return self._unexpected(response)
+        err = error_from_response(status, response.content, response.headers)
+        if status == 404 and not self.config.base_url.endswith(KNOWN_ROOTS):
+            _add_note(
+                err,
+                f"the base URL {self.config.base_url} does not end in /api/v1 (or "
+                f"{', '.join(KNOWN_ROOTS[1:])}): set base_url / NANOGPT_BASE_URL to e.g. "
+                "https://nano-gpt.com/api/v1",
+            )
+        return err
+
+    def _unexpected(self, response: httpx.Response) -> NanoGPTError:
+        """A redirect, or JSON/HTML where an event stream was asked for: say what came back."""
+        status = response.status_code
+        ctype = response.headers.get("content-type")
+        shown = ctype or "no content type"
+        if 300 <= status < 400:
+            location = response.headers.get("location") or "no Location header"
+            message = f"NanoGPT answered HTTP {status} (a redirect to {location}); redirects are not followed"
+            base = self.config.base_url
+            if base.startswith("http://") and location.startswith("https://"):
+                message += f": set base_url / NANOGPT_BASE_URL to the https:// URL (https://{base[7:]})"
+            else:
+                message += ": check base_url / NANOGPT_BASE_URL"
+        else:
+            body = self._loads(response)
+            in_body = error_in_body(status, body, response.headers)
+            if in_body is not None:
+                return in_body
+            what = "a JSON completion" if isinstance(body, Mapping) and "choices" in body else shown
+            message = (
+                f"the stream request was answered with {what} (HTTP {status}, {shown}) instead of an "
+                "event stream (text/event-stream): check base_url / NANOGPT_BASE_URL"
+            )
+        err = UnexpectedResponseError(
+            message, status=status, request_id=response.headers.get("x-request-id"), body=_snippet(response)
+        )
+        err.content_type = ctype
+        return err
 
     @staticmethod
-    def _status_error(response: httpx.Response) -> NanoGPTError:
-        return error_from_response(response.status_code, response.content, response.headers)
+    def _not_an_event_stream(response: httpx.Response) -> bool:
+        """A 2xx answer to an SSE request (``Accept: text/event-stream``) that is JSON or HTML (the
+        stream decoder would only report that the connection closed early). Other or missing types
+        are read as SSE; other streamed downloads (batch files, JSONL) are not concerned."""
+        ctype = response.headers.get("content-type")
+        return (
+            ctype is not None
+            and ("json" in ctype or "html" in ctype)
+            and "event-stream" in response.request.headers.get("accept", "")
+        )
+
+    @staticmethod
+    def _loads(response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _body_problem(response: httpx.Response, parsed: BaseModel) -> NanoGPTError | None:
+        """The error a 2xx body carries instead of a reply: an error envelope, or a completion
+        without choices (both used to become an empty reply)."""
+        fields = parsed.__dict__
+        error = fields.get("error")
+        if error is None and parsed.__pydantic_extra__:
+            error = parsed.__pydantic_extra__.get("error")
+        no_choices = "choices" in fields and not fields["choices"]
+        if error is not None and (no_choices or not fields.get("id")):
+            body = BaseClient._loads(response)
+            found = error_in_body(response.status_code, body, response.headers)
+            if found is not None:
+                return found
+        if no_choices:
+            return UnexpectedResponseError(
+                f"NanoGPT answered HTTP {response.status_code} with a completion without choices: "
+                "there is no reply to return",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+                body=_snippet(response),
+            )
+        return None
 
     @staticmethod
     def _parse(response: httpx.Response, model: type[M]) -> M:
         try:
             parsed = model.model_validate_json(response.content)
         except ValidationError as exc:
+            found = error_in_body(response.status_code, BaseClient._loads(response), response.headers)
+            if found is not None:  # an error envelope that does not even fit the reply's type
+                raise found from None
             raise NanoGPTError(
                 f"NanoGPT returned a response this client cannot read: {exc.errors()[0]['msg']}",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
-                body=response.text[:2000],
+                body=_snippet(response),
             ) from None
+        fields = parsed.__dict__
+        if (
+            ("choices" in fields and not fields["choices"])
+            or fields.get("error") is not None
+            or (parsed.__pydantic_extra__ and "error" in parsed.__pydantic_extra__)
+        ):
+            problem = BaseClient._body_problem(response, parsed)
+            if problem is not None:
+                raise problem
         # The private-attribute dict directly: ``hasattr``/``setattr`` on a pydantic private
         # attribute go through pydantic's Python-level ``__getattr__``/``__setattr__`` (slow).
         private = parsed.__pydantic_private__
@@ -265,14 +457,19 @@ class BaseClient:
     @staticmethod
     def _json(response: httpx.Response) -> Any:
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise NanoGPTError(
                 "NanoGPT returned a body that is not JSON",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
-                body=response.text[:2000],
+                body=_snippet(response),
             ) from None
+        if isinstance(body, dict) and "error" in body and "data" not in body:
+            found = error_in_body(response.status_code, body, response.headers)
+            if found is not None:
+                raise found
+        return body
 
     # -- Responses API and TEE helpers ----------------------------------------------------------
 
@@ -311,6 +508,69 @@ class BaseClient:
     def _capture_plain(capture: RawExchange, response: httpx.Response) -> None:
         capture.request_body = response.request.content
         capture.set_response(response.content)
+
+
+#: Transport failures never retried (see ``BaseClient._delay_after_exception``).
+_NEVER_RETRIED = (httpx.ReadTimeout, httpx.PoolTimeout, httpx.LocalProtocolError)
+
+
+def _snippet(response: httpx.Response) -> str:
+    """The start of a body for an error's ``body`` (without decoding all of a large one)."""
+    return response.content[:2000].decode("utf-8", "replace")
+
+
+def _add_note(err: NanoGPTError, note: str) -> None:
+    """Append ``note`` in parentheses to an error's message (and to ``str(err)``)."""
+    err.message = f"{err.message} ({note})"
+    err.args = (err.message,)
+
+
+def _too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:
+    err = ResponseTooLargeError(
+        f"the response body grew past max_response_bytes ({limit} bytes decoded) and was dropped "
+        f"(HTTP {response.status_code}, {response.headers.get('content-type') or 'no content type'}); "
+        "raise max_response_bytes on the client if this reply is expected to be that large",
+        status=response.status_code,
+        request_id=response.headers.get("x-request-id"),
+    )
+    err.limit = limit
+    return err
+
+
+def read_capped(response: httpx.Response, limit: int) -> None:
+    """``response.read()`` that stops at ``limit`` decoded bytes (a gzip bomb stops there too)
+    with :class:`ResponseTooLargeError`; the body then serves ``response.content`` as usual."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                response.close()  # the rest is never read: the connection is dropped, not pooled
+                raise _too_large(response, limit)
+            chunks.append(chunk)
+    except httpx.HTTPError:
+        response._content = b"".join(chunks)  # a body cut short: what arrived stays readable
+        raise
+    # What ``Response.read()`` stores (httpx 0.23-0.29); ``content``, ``text``, ``json()`` read it.
+    response._content = b"".join(chunks)
+
+
+async def aread_capped(response: httpx.Response, limit: int) -> None:
+    """Async twin of :func:`read_capped`."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                await response.aclose()
+                raise _too_large(response, limit)
+            chunks.append(chunk)
+    except httpx.HTTPError:
+        response._content = b"".join(chunks)
+        raise
+    response._content = b"".join(chunks)
 
 
 class _CapturingResponse:

@@ -13,16 +13,29 @@ from .._version import __version__
 from ._constants import API_HOST_BASE_URL, DEFAULT_BASE_URL
 from ._retry import RetryPolicy
 from .errors import MissingAPIKeyError
+from .headers import check_header
 from .sse import DEFAULT_MAX_EVENT_BYTES, check_max_event_bytes
 from .streaming import check_stream_deadline
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientConfig", "TimeoutTypes", "resolve_timeout"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "ClientConfig",
+    "TimeoutTypes",
+    "check_header",
+    "resolve_timeout",
+]
 
 #: Connect quickly or fail; give generation up to 10 minutes between bytes.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 USER_AGENT = f"nanogpt-integrations/{__version__} (python; httpx)"
 
 TimeoutTypes = float | int | tuple[float, float] | httpx.Timeout | None
+
+#: Largest decoded (decompressed) response body read into memory: generous for any JSON reply,
+#: small enough that a hostile or broken server cannot exhaust memory (a gzip bomb).
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 def resolve_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
@@ -42,12 +55,21 @@ def resolve_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
 
 
 def _secret(api_key: str | SecretStr | None) -> SecretStr | None:
+    """The key without surrounding whitespace (a key file or Kubernetes secret often ends in a
+    newline), checked as a header value; an empty key is None."""
+    setting = "api_key"
     if api_key is None:
-        env = os.environ.get("NANOGPT_API_KEY")
-        return SecretStr(env) if env else None
-    if isinstance(api_key, SecretStr):
-        return api_key if api_key.get_secret_value() else None
-    return SecretStr(api_key) if api_key else None
+        raw = os.environ.get("NANOGPT_API_KEY") or ""
+        setting = "NANOGPT_API_KEY"
+    elif isinstance(api_key, SecretStr):
+        raw = api_key.get_secret_value()
+    else:
+        raw = api_key
+    key = raw.strip()
+    if not key:
+        return None
+    check_header("Authorization", f"Bearer {key}", setting=setting)
+    return api_key if isinstance(api_key, SecretStr) and key == raw else SecretStr(key)
 
 
 def _api_root_of(url: str) -> str:
@@ -69,6 +91,8 @@ class ClientConfig:
     timeout: httpx.Timeout
     retry: RetryPolicy
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Largest decoded body read from a non-stream reply or an error reply.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     #: Cap on one server-sent event, in bytes (docs/streams-and-limits.md).
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     #: Optional bound, in seconds, on a whole stream; ``timeout`` applies per read.
@@ -83,21 +107,35 @@ class ClientConfig:
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         stream_deadline: float | None = None,
     ) -> ClientConfig:
-        """Resolve arguments against ``NANOGPT_API_KEY`` / ``NANOGPT_BASE_URL`` (no other vendor's variables)."""
+        """Resolve arguments against ``NANOGPT_API_KEY`` / ``NANOGPT_BASE_URL`` (no other vendor's
+        variables). Every header is checked here, so a bad key or header fails before any request
+        with a :class:`ConfigurationError` that does not show it."""
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0; got {max_retries}")
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes < 1
+        ):
+            raise ValueError(f"max_response_bytes must be a positive int; got {max_response_bytes!r}")
         url = (base_url or os.environ.get("NANOGPT_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://; got {url!r}")
+        from .arguments import check_base_url  # the one base-URL check (adapters use it too)
+
+        check_base_url(url)
+        headers = dict(default_headers or {})
+        for name, value in headers.items():
+            check_header(name, value, setting=f"default_headers[{name!r}]")
         return cls(
             api_key=_secret(api_key),
             base_url=url,
             timeout=resolve_timeout(timeout),
             retry=RetryPolicy(max_retries=max_retries),
-            default_headers=dict(default_headers or {}),
+            default_headers=headers,
+            max_response_bytes=max_response_bytes,
             max_event_bytes=check_max_event_bytes(max_event_bytes),
             stream_deadline=check_stream_deadline(stream_deadline),
         )

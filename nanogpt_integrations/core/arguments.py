@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -37,6 +36,8 @@ _CUTOFF = 0.8
 
 
 def _close(name: str, known: Iterable[str]) -> str | None:
+    import difflib  # only when an argument is unknown: keeps it off the client's import path
+
     matches = difflib.get_close_matches(name, list(known), n=1, cutoff=_CUTOFF)
     return matches[0] if matches else None
 
@@ -126,4 +127,6 @@ def check_base_url(url: str | None, *, field: str = "base_url") -> str | None:
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"{field}={text!r} is not {expected}")
+    if any(ch.isspace() or not ch.isprintable() for ch in text):  # httpx would refuse it later
+        raise ConfigurationError(f"{field}={text!r} holds spaces or control characters; expected {expected}")
     return text

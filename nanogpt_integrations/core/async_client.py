@@ -16,8 +16,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, capturing
-from ._config import TimeoutTypes
+from ._base import BaseClient, aread_capped, capturing
+from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
 from .sse import DEFAULT_MAX_EVENT_BYTES
@@ -26,6 +26,8 @@ from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingRes
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
     from .legacy import TalkToGPTResult
+    from .options import NanoGPTOptions
+    from .providers import ModelProviders
     from .responses import (
         AsyncResponseEventStream,
         ResponseDeleted,
@@ -58,6 +60,7 @@ class AsyncNanoGPTClient(BaseClient):
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         requests_per_second: float | None = None,
         http_client: httpx.AsyncClient | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
@@ -69,6 +72,7 @@ class AsyncNanoGPTClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            max_response_bytes=max_response_bytes,
             requests_per_second=requests_per_second,
             max_event_bytes=max_event_bytes,
             stream_deadline=stream_deadline,
@@ -137,12 +141,13 @@ class AsyncNanoGPTClient(BaseClient):
             try:
                 response = await http.send(request, stream=True)
             except httpx.HTTPError as exc:
-                await asyncio.sleep(self._delay_after_exception(exc, attempt))
+                await asyncio.sleep(self._delay_after_exception(exc, attempt, request))
                 attempt += 1
                 continue
-            if response.status_code >= 400:
+            # >= 300: redirects are not followed; a stream answered with JSON/HTML is not a stream.
+            if response.status_code >= 300 or (stream and self._not_an_event_stream(response)):
                 try:
-                    await response.aread()
+                    await aread_capped(response, self.config.max_response_bytes)
                 except httpx.HTTPError:
                     pass  # the status alone decides; a body cut short only loses the message
                 finally:
@@ -152,9 +157,9 @@ class AsyncNanoGPTClient(BaseClient):
                 continue
             if not stream:
                 try:
-                    await response.aread()
+                    await aread_capped(response, self.config.max_response_bytes)
                 except httpx.HTTPError as exc:
-                    raise self._transport_error(exc) from exc
+                    raise self._transport_error(exc, request) from None
                 finally:
                     await response.aclose()
             return response
@@ -302,8 +307,8 @@ class AsyncNanoGPTClient(BaseClient):
         return catalogue
 
     async def model_info(self, model: str) -> ModelInfo | None:
-        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
-        return (await self.catalogue()).get(model)
+        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown (warned once)."""
+        return (await self.catalogue()).check(model)
 
     # -- Responses API (reference §8) -----------------------------------------------------------
 
@@ -436,3 +441,39 @@ class AsyncNanoGPTClient(BaseClient):
             model=model,
             request_id=completion_id,
         )
+
+    # -- provider discovery (api-reference/miscellaneous/provider-selection.mdx) ---------------------
+
+    async def model_providers(self, model: str, *, refresh: bool = False) -> ModelProviders:
+        """``GET /api/models/{id}/providers`` for ``model`` (request suffixes dropped), cached per
+        client for five minutes like the catalogue."""
+        from .providers import ModelProviders, discovery_id, providers_path
+
+        key, cache = discovery_id(model), self._provider_cache()
+        cached = None if refresh else cache.get(key)
+        if cached is not None:
+            return cached
+        response = await self.send(
+            "GET", providers_path(key), api_root=True, auth=self.config.api_key is not None
+        )
+        result = self._parse(response, ModelProviders)
+        cache.set(key, result)
+        return result
+
+    async def check_provider(
+        self,
+        model: str,
+        options: NanoGPTOptions | None = None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ModelProviders:
+        """Preflight: raise :class:`ProviderSelectionError` when NanoGPT would reject or ignore the
+        provider choices of a request (``options`` applied to ``model``, ``body`` and ``headers``);
+        return the discovery answer otherwise. Sends only the (cached) discovery request."""
+        from .providers import check_provider_selection
+
+        parts = self._provider_request(model, options, body, headers)
+        info = await self.model_providers(parts.model)
+        check_provider_selection(info, parts.model, parts.body, parts.headers)
+        return info

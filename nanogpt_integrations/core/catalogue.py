@@ -6,6 +6,8 @@ defensively: they come from client code, not the docs.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import threading
 import time
 from typing import Any
@@ -121,6 +123,38 @@ class ModelCatalogue:
 
     def __len__(self) -> int:
         return len(self.models)
+
+    def closest(self, model: str, n: int = 3) -> list[str]:
+        """Catalogue ids that look like ``model`` (a typo's likely meaning), best first."""
+        key = base_model(model).lower()
+        ids = {m.id.lower(): m.id for m in self.models}
+        return [ids[match] for match in difflib.get_close_matches(key, list(ids), n=n, cutoff=0.75)]
+
+    def check(self, model: str) -> ModelInfo | None:
+        """:meth:`get`, warning once per model id when a non-empty catalogue does not list it
+        (with the closest ids: ``openai/gpt-4o-mnii`` → did you mean ``openai/gpt-4o-mini``?)."""
+        info = self.get(model)
+        if info is None and self.models:
+            _warn_unknown(model, self.closest(model))
+        return info
+
+
+_unknown_warned: set[str] = set()
+_unknown_lock = threading.Lock()
+
+
+def _warn_unknown(model: str, suggestions: list[str]) -> None:
+    with _unknown_lock:
+        if model in _unknown_warned:
+            return
+        _unknown_warned.add(model)
+    hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    logging.getLogger("nanogpt_integrations").warning(
+        "Model %r is not in NanoGPT's model catalogue%s Requests will be sent as given, and NanoGPT "
+        "answers 404 model_not_found for an id it does not know.",
+        model,
+        hint or ".",
+    )
 
 
 class CatalogueCache:

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, capturing
-from ._config import TimeoutTypes
+from ._base import BaseClient, capturing, read_capped
+from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
 from .catalogue import ModelCatalogue, ModelInfo
 from .errors import NanoGPTError, NotFoundError
 from .sse import DEFAULT_MAX_EVENT_BYTES
@@ -20,6 +20,8 @@ from .types import ChatCompletion, ChatCompletionChunk, Completion, EmbeddingRes
 
 if TYPE_CHECKING:  # feature modules load on first use (import time of plain chat)
     from .legacy import TalkToGPTResult
+    from .options import NanoGPTOptions
+    from .providers import ModelProviders
     from .responses import (
         ResponseDeleted,
         ResponseEventStream,
@@ -52,6 +54,7 @@ class NanoGPTClient(BaseClient):
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         requests_per_second: float | None = None,
         http_client: httpx.Client | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
@@ -63,6 +66,7 @@ class NanoGPTClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            max_response_bytes=max_response_bytes,
             requests_per_second=requests_per_second,
             max_event_bytes=max_event_bytes,
             stream_deadline=stream_deadline,
@@ -112,12 +116,13 @@ class NanoGPTClient(BaseClient):
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
-                time.sleep(self._delay_after_exception(exc, attempt))
+                time.sleep(self._delay_after_exception(exc, attempt, request))
                 attempt += 1
                 continue
-            if response.status_code >= 400:
+            # >= 300: redirects are not followed; a stream answered with JSON/HTML is not a stream.
+            if response.status_code >= 300 or (stream and self._not_an_event_stream(response)):
                 try:
-                    response.read()
+                    read_capped(response, self.config.max_response_bytes)
                 except httpx.HTTPError:
                     pass  # the status alone decides; a body cut short only loses the message
                 finally:
@@ -127,9 +132,9 @@ class NanoGPTClient(BaseClient):
                 continue
             if not stream:
                 try:
-                    response.read()
+                    read_capped(response, self.config.max_response_bytes)
                 except httpx.HTTPError as exc:
-                    raise self._transport_error(exc) from exc
+                    raise self._transport_error(exc, request) from None
                 finally:
                     response.close()
             return response
@@ -270,8 +275,8 @@ class NanoGPTClient(BaseClient):
         return catalogue
 
     def model_info(self, model: str) -> ModelInfo | None:
-        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown."""
-        return self.catalogue().get(model)
+        """The catalogue entry for ``model`` (suffixes ignored), or None if unknown (warned once)."""
+        return self.catalogue().check(model)
 
     # -- Responses API (reference §8) -----------------------------------------------------------
 
@@ -409,3 +414,37 @@ class NanoGPTClient(BaseClient):
             model=model,
             request_id=completion_id,
         )
+
+    # -- provider discovery (api-reference/miscellaneous/provider-selection.mdx) ---------------------
+
+    def model_providers(self, model: str, *, refresh: bool = False) -> ModelProviders:
+        """``GET /api/models/{id}/providers`` for ``model`` (request suffixes dropped), cached per
+        client for five minutes like the catalogue."""
+        from .providers import ModelProviders, discovery_id, providers_path
+
+        key, cache = discovery_id(model), self._provider_cache()
+        cached = None if refresh else cache.get(key)
+        if cached is not None:
+            return cached
+        response = self.send("GET", providers_path(key), api_root=True, auth=self.config.api_key is not None)
+        result = self._parse(response, ModelProviders)
+        cache.set(key, result)
+        return result
+
+    def check_provider(
+        self,
+        model: str,
+        options: NanoGPTOptions | None = None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ModelProviders:
+        """Preflight: raise :class:`ProviderSelectionError` when NanoGPT would reject or ignore the
+        provider choices of a request (``options`` applied to ``model``, ``body`` and ``headers``);
+        return the discovery answer otherwise. Sends only the (cached) discovery request."""
+        from .providers import check_provider_selection
+
+        parts = self._provider_request(model, options, body, headers)
+        info = self.model_providers(parts.model)
+        check_provider_selection(info, parts.model, parts.body, parts.headers)
+        return info

@@ -20,6 +20,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .headers import check_header
 from .model_ids import ROUTING_ALIASES, build_model_id
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "ReasoningOptions",
     "RequestParts",
     "WebSearchOptions",
-    "check_header_value",
 ]
 
 #: The published enum (api-reference/endpoint/chat-completion.mdx, ``reasoning_effort``).
@@ -153,18 +153,6 @@ def _check_type(name: str, value: Any, types: tuple[type, ...], expected: str) -
         raise ValueError(f"{name} must be {expected}; got {type(value).__name__} {value!r}")
 
 
-def check_header_value(name: str, value: Any, *, source: str) -> None:
-    """``ValueError`` naming ``source`` and the header when ``value`` cannot be sent as a header
-    (not a string, a line break or another control character, non-ASCII). The value itself is
-    never shown: headers may hold secrets."""
-    if not isinstance(value, str):
-        raise ValueError(f"{source}: header {name!r} must be a string; got {type(value).__name__}")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value if ch != "\t"):
-        raise ValueError(f"{source}: header {name!r} contains a line break or control character")
-    if not value.isascii():
-        raise ValueError(f"{source}: header {name!r} contains non-ASCII characters")
-
-
 def _routing_key(routing: str | None) -> str | None:
     return ROUTING_ALIASES.get(routing.strip().lower().lstrip(":")) if routing else None
 
@@ -236,7 +224,7 @@ class NanoGPTOptions:
                 raise ValueError(
                     "provider must be a non-empty provider id (e.g. 'novita') or a ProviderRouting"
                 )
-            check_header_value("X-Provider", self.provider.strip(), source="provider")
+            check_header("X-Provider", self.provider.strip(), setting="provider")
         if self.sticky_provider is not None and not self.caching and _routing_key(self.routing) != "caching":
             raise ValueError("sticky_provider only applies with caching=True (or routing='caching')")
         # Validate suffix rules now, with a placeholder model, so errors surface at construction.

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from .caching import apply_cache_policy
 from .catalogue import ModelInfo
 from .messages import previous_response, wire_messages
-from .options import NanoGPTOptions, PromptCaching, check_header_value
+from .options import NanoGPTOptions, PromptCaching
 
 __all__ = [
     "CONTROL_NAMES",
@@ -309,6 +309,43 @@ def tool_choice_to_wire(choice: Any, tools: Sequence[Any]) -> str | dict[str, An
     return _named(name)
 
 
+_JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+
+
+def _check_schema_types(schema: Any, where: str) -> None:
+    """Every ``type`` in a tool's JSON schema is a JSON Schema type (a ``"strng"`` would reach the
+    upstream and fail there, or be ignored)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        for name in [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []:
+            if name not in _JSON_TYPES:
+                allowed = ", ".join(sorted(_JSON_TYPES))
+                raise ValueError(f"{where}.type={name!r} is not a JSON Schema type; allowed: {allowed}")
+        for key, value in schema.items():
+            if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(value, dict):
+                for name, sub in value.items():
+                    _check_schema_types(sub, f"{where}.{key}.{name}")
+            elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
+                _check_schema_types(value, f"{where}.{key}")
+            elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
+                for position, sub in enumerate(value):
+                    _check_schema_types(sub, f"{where}.{key}[{position}]")
+
+
+def _check_tools(tools: Sequence[Any]) -> None:
+    for position, tool in enumerate(tools):
+        if not isinstance(tool, Mapping):
+            raise TypeError(
+                f"tools[{position}] must be a tool definition (a dict); got {type(tool).__name__}"
+            )
+        function = tool.get("function")
+        if tool.get("type") == "function" and isinstance(function, Mapping):
+            name = function.get("name")
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"tools[{position}] has no function name")
+            _check_schema_types(function.get("parameters"), f"tools[{position}] ({name}): parameters")
+
+
 def _finish_tools(body: dict[str, Any], default_parallel: bool | None) -> None:
     """``tools`` / ``tool_choice`` / ``parallel_tool_calls`` in their final form (in place)."""
     tools = body.get("tools")
@@ -322,6 +359,7 @@ def _finish_tools(body: dict[str, Any], default_parallel: bool | None) -> None:
         return
     if isinstance(tools, (str, bytes)) or not isinstance(tools, Sequence):
         raise TypeError(f"tools must be a list of tool definitions; got {type(tools).__name__}")
+    _check_tools(tools)
     choice = tool_choice_to_wire(body.get("tool_choice"), tools)
     if choice is None:
         body.pop("tool_choice", None)
@@ -419,8 +457,6 @@ def build_request(request: ChatRequest) -> WireRequest:
     final.update(call.extra_body)
     _check_numbers(final)
     out_headers = {**parts.headers, **headers}
-    for name, value in headers.items():
-        check_header_value(name, value, source="extra_headers")
 
     force = call.force_cache_control
     if force is None:

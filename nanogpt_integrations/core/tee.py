@@ -1,11 +1,23 @@
-"""TEE-verified chat (reference §13): attestation/signature types and local verification.
+"""TEE-verified chat (api-reference/tee-verification.mdx, endpoint/tee-*.mdx): attestation and
+signature types and local verification, for ``TEE/`` models and the GPU-TEE ``phala/`` models
+(api-reference/endpoint/chat-completion.mdx).
 
-What is verified locally, and only that: the attestation echoes our nonce; the ECDSA signature
-(Ethereum ``personal_sign``, EIP-191) over the signed ``text`` recovers to the attested
-``signing_address``; the signed text contains the sha256 of the exact request bytes and of the
-exact response bytes (for streams: the raw SSE bytes). The NVIDIA GPU evidence and the Intel TDX
-quote are passed through in :attr:`TEEVerification.evidence` for external verification (NVIDIA's
-attestation service, a TDX quote verifier); they are never reported as verified here.
+What is verified locally, and only that, each reported on its own:
+
+* ``nonce_ok``: the attestation echoes our nonce;
+* ``signature_valid``: the ECDSA signature (Ethereum ``personal_sign``, EIP-191) over the signed
+  ``text`` recovers to the attested ``signing_address``;
+* ``digests_match``: the signed text contains the sha256 of the exact request bytes and of the exact
+  response bytes (for streams: the raw SSE bytes): ``True``, ``False``, or ``"unknown"`` when the
+  text carries no sha256 digests or the bytes were not captured. The docs' own script only prints
+  the digests; a gateway that re-serialises a body would make a genuine signature miss them.
+
+``status``: ``verified`` (nonce, signature and digests all good), ``partial`` (the signature verifies
+but the digests do not match or cannot be checked), ``failed`` (the signature does not verify, or the
+attestation does not echo our nonce: a replayed attestation proves nothing), ``unavailable``
+(attestation or signature could not be fetched or lack the fields). The NVIDIA GPU evidence and the
+Intel TDX quote are passed through in :attr:`TEEVerification.evidence` for external verification
+(NVIDIA's attestation service, a TDX quote verifier); they are never reported as verified here.
 
 Uncertain points (reference §13, §17.4), handled defensively:
 
@@ -59,7 +71,11 @@ _INSTALL_HINT = (
 )
 _HEX64 = re.compile(r"(?<![0-9a-fA-F])(?:0x)?([0-9a-fA-F]{64})(?![0-9a-fA-F])")
 
-Status = Literal["verified", "failed", "unavailable"]
+Status = Literal["verified", "partial", "failed", "unavailable"]
+DigestMatch = bool | Literal["unknown"]
+#: Model-id prefixes of TEE models: ``TEE/`` (tee-verification.mdx) and GPU-TEE ``phala/``
+#: (endpoint/chat-completion.mdx).
+TEE_PREFIXES = ("tee/", "phala/")
 
 
 class TEEVerificationError(NanoGPTError):
@@ -74,15 +90,16 @@ class TEEVerificationError(NanoGPTError):
 
 
 def is_tee_model(model: str) -> bool:
-    """``TEE/...`` model ids (reference §13)."""
-    return model[:4].upper() == "TEE/"
+    """``TEE/...`` and GPU-TEE ``phala/...`` model ids (case-insensitive)."""
+    return model.lower().startswith(TEE_PREFIXES)
 
 
 def require_tee_model(model: str) -> None:
-    """``ValueError`` before any request when ``model`` is not a ``TEE/`` model."""
+    """``ValueError`` before any request when ``model`` is not a TEE model."""
     if not is_tee_model(model):
         raise ValueError(
-            f"TEE verification needs a TEE/ model (e.g. 'TEE/llama-3.3-70b-instruct'); got {model!r}"
+            "TEE verification needs a TEE/ model (e.g. 'TEE/llama-3.3-70b-instruct') or a GPU-TEE "
+            f"phala/ model; got {model!r}"
         )
 
 
@@ -168,7 +185,8 @@ class TEESignature(WireModel):
 
 @dataclass
 class TEEVerification:
-    """The outcome of :func:`verify_tee`; ``evidence`` is for external verification only."""
+    """The outcome of :func:`verify_tee` (fields in the module docstring); ``evidence`` is for
+    external verification only. Adapters put :meth:`to_dict` in their response metadata."""
 
     status: Status
     reason: str = ""
@@ -177,8 +195,8 @@ class TEEVerification:
     signing_address: str | None = None
     recovered_address: str | None = None
     nonce_ok: bool | None = None
-    signature_ok: bool | None = None
-    hashes_ok: bool | None = None
+    signature_valid: bool | None = None
+    digests_match: DigestMatch = "unknown"
     request_hash: str | None = None
     response_hash: str | None = None
     signed_text: str | None = None
@@ -267,7 +285,7 @@ def parse_signed_hashes(text: str) -> list[str]:
     """The sha256 hex digests in a signed ``text``, lower-case, in order of appearance.
 
     Accepts ``"<req>:<resp>"`` (the docs' script), whitespace-separated digests and JSON objects
-    whose values are digests (format uncertain, reference §13).
+    whose values are digests (the format is not documented: tee-verification.mdx).
     """
     try:
         parsed = json.loads(text)
@@ -299,10 +317,9 @@ def verify_tee(
     model: str | None = None,
     request_id: str | None = None,
 ) -> TEEVerification:
-    """Check nonce, signer and body hashes locally (pure; see the module docstring).
+    """Check nonce, signer and body digests locally (pure; statuses in the module docstring).
 
-    ``nonce`` defaults to the one recorded on ``attestation``. Missing pieces give
-    ``unavailable``; any mismatch gives ``failed`` with the reason.
+    ``nonce`` defaults to the one recorded on ``attestation``.
     """
     result = TEEVerification(
         status="unavailable",
@@ -323,9 +340,6 @@ def verify_tee(
     if not sig.text or not sig.signature:
         result.reason = "the signature response carries no signed text or signature"
         return result
-    if not request_body or not response_body:
-        result.reason = "the exact request/response bytes were not captured"
-        return result
     result.signed_text = sig.text
     expected_nonce = nonce if nonce is not None else att.requested_nonce
     failures: list[str] = []
@@ -338,30 +352,47 @@ def verify_tee(
     try:
         result.recovered_address = recover_address(sig.text, sig.signature)
     except ValueError as exc:
-        result.signature_ok = False
+        result.signature_valid = False
         failures.append(f"malformed signature: {exc}")
     else:
-        result.signature_ok = result.recovered_address.lower() == att.signing_address.lower()
-        if not result.signature_ok:
+        result.signature_valid = result.recovered_address.lower() == att.signing_address.lower()
+        if not result.signature_valid:
             failures.append(
                 f"signature recovers to {result.recovered_address}, not the attested {att.signing_address}"
             )
 
-    digests = parse_signed_hashes(sig.text)
-    result.hashes_ok = result.request_hash in digests and result.response_hash in digests
-    if not result.hashes_ok:
-        missing = [
-            name
-            for name, digest in (("request", result.request_hash), ("response", result.response_hash))
-            if digest not in digests
-        ]
-        failures.append(f"signed text does not contain the sha256 of the exact {' and '.join(missing)} bytes")
-
+    digest_note = _match_digests(result, sig.text, captured=bool(request_body and response_body))
     if failures:
         result.status, result.reason = "failed", "; ".join(failures)
-    else:
+    elif result.digests_match is True:
         result.status = "verified"
         result.reason = (
             "nonce, signer and request/response hashes match (GPU/CPU evidence not checked locally)"
         )
+    else:
+        result.status = "partial"
+        result.reason = f"the signature verifies with the attested key, but {digest_note}"
     return result
+
+
+def _match_digests(result: TEEVerification, text: str, *, captured: bool) -> str:
+    """Set ``result.digests_match``; return why it is not ``True`` ("" when it is)."""
+    digests = parse_signed_hashes(text)
+    if not captured:
+        result.digests_match = "unknown"
+        return "the exact request/response bytes were not captured, so the digests cannot be checked"
+    if not digests:
+        result.digests_match = "unknown"
+        return "the signed text carries no sha256 digests to compare with the exact bytes"
+    missing = [
+        name
+        for name, digest in (("request", result.request_hash), ("response", result.response_hash))
+        if digest not in digests
+    ]
+    result.digests_match = not missing
+    if not missing:
+        return ""
+    return (
+        f"the signed text does not contain the sha256 of the exact {' and '.join(missing)} bytes "
+        "(the gateway may have re-serialised the body)"
+    )

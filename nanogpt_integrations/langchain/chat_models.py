@@ -32,7 +32,7 @@ from ._tools import ToolLike, format_tools, response_format, schema_name
 
 if TYPE_CHECKING:
     # Loaded on first use of with_structured_output: the output parsers cost ~7 ms at import.
-    from ..core import TEEVerification
+    from ..core import ModelProviders, TEEVerification
     from ._structured import StructuredMethod
 
 __all__ = ["ChatNanoGPT"]
@@ -121,7 +121,7 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
     def _known_info(self, model: str) -> ModelInfo | None:
         """Catalogue facts already in memory (never fetched here: no I/O on construction or per call)."""
         catalogue = _profile.known_catalogue(self._catalogue_key())
-        return catalogue.get(model) if catalogue else None
+        return catalogue.check(model) if catalogue else None
 
     def _wire(
         self,
@@ -276,6 +276,24 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
             )
         parser = output_parser(schema, method, name)
         return with_raw(llm, parser) if include_raw else llm | parser
+
+    # Provider discovery and the provider preflight: the rules are the core's (core/providers.py).
+
+    def providers(self, *, refresh: bool = False) -> ModelProviders:
+        """``model``'s providers, their availability and prices (discovery, cached for 5 min)."""
+        return self._sync_client().model_providers(self.model, refresh=refresh)
+
+    async def aproviders(self, *, refresh: bool = False) -> ModelProviders:
+        """Async :meth:`providers`."""
+        return await self._async_client_get().model_providers(self.model, refresh=refresh)
+
+    def check_provider(self) -> ModelProviders:
+        """Raise ``ProviderSelectionError`` if NanoGPT would reject or ignore ``routing`` / ``provider``."""
+        return self._sync_client().check_provider(self.model, self._nanogpt_options())
+
+    async def acheck_provider(self) -> ModelProviders:
+        """Async :meth:`check_provider`."""
+        return await self._async_client_get().check_provider(self.model, self._nanogpt_options())
 
 
 precompute_signatures(ChatNanoGPT, "_generate", "_agenerate")

@@ -31,7 +31,7 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
-__all__ = ["cache_control_of", "message_to_wire", "messages_to_wire"]
+__all__ = ["as_chat_messages", "cache_control_of", "message_to_wire", "messages_to_wire"]
 
 WireMessage = dict[str, Any]
 WirePart = dict[str, Any]
@@ -187,6 +187,31 @@ def _reasoning_fields(message: ChatMessage) -> dict[str, Any]:
         details.extend(block.additional_information.get("reasoning_details") or [])
     if details:
         out["reasoning_details"] = details
+    return out
+
+
+def as_chat_messages(messages: Any) -> list[ChatMessage]:
+    """``messages`` as ``ChatMessage`` s: dicts (``{"role": ..., "content": ...}``) are validated the
+    way LlamaIndex validates them elsewhere; anything else is a ``TypeError`` naming the argument."""
+    if isinstance(messages, (str, bytes, ChatMessage)) or not isinstance(messages, Sequence):
+        raise TypeError(
+            "messages must be a list of ChatMessage (or dicts with role and content); "
+            f"got {type(messages).__name__}"
+        )
+    out: list[ChatMessage] = []
+    for position, message in enumerate(messages):
+        if isinstance(message, ChatMessage):
+            out.append(message)
+        elif isinstance(message, dict):
+            try:
+                out.append(ChatMessage.model_validate(message))
+            except ValueError as exc:
+                raise ValueError(f"messages[{position}] is not a valid chat message: {exc}") from None
+        else:
+            raise TypeError(
+                f"messages[{position}] must be a ChatMessage or a dict with role and content; "
+                f"got {type(message).__name__}"
+            )
     return out
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = [
+    "as_tools",
     "parse_arguments",
     "tool_call_blocks",
     "tool_choice_to_wire",
@@ -24,6 +25,25 @@ __all__ = [
     "tools_to_wire",
     "trim_to_one_tool_call",
 ]
+
+
+def as_tools(tools: Any) -> list[BaseTool]:
+    """``tools`` as LlamaIndex tools: plain functions become ``FunctionTool.from_defaults(fn)`` (as
+    LlamaIndex agents accept them); anything else is a ``TypeError`` naming the argument."""
+    from llama_index.core.tools import FunctionTool
+    from llama_index.core.tools.types import BaseTool as ToolBase
+
+    out: list[BaseTool] = []
+    for position, tool in enumerate(tools or []):
+        if isinstance(tool, ToolBase):
+            out.append(tool)
+        elif callable(tool):
+            out.append(FunctionTool.from_defaults(fn=tool))
+        else:
+            raise TypeError(
+                f"tools[{position}] must be a LlamaIndex tool or a function; got {type(tool).__name__}"
+            )
+    return out
 
 
 def tool_to_wire(tool: BaseTool, *, strict: bool = False) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from nanogpt_integrations.core.fields import NanoGPTFields
 from nanogpt_integrations.core.lazy import LazyClients
 from nanogpt_integrations.core.request import WireRequest, build_request
 
-from ._messages import messages_to_wire
+from ._messages import as_chat_messages, messages_to_wire
 from ._responses import (
     ChatStreamState,
     attach_tee,
@@ -48,12 +48,12 @@ from ._responses import (
     text_to_completion,
 )
 from ._structured import StructuredOutput
-from ._tools import tool_choice_to_wire, tool_selections, tools_to_wire, trim_to_one_tool_call
+from ._tools import as_tools, tool_choice_to_wire, tool_selections, tools_to_wire, trim_to_one_tool_call
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from nanogpt_integrations.core import AsyncNanoGPTClient, NanoGPTClient
+    from nanogpt_integrations.core import AsyncNanoGPTClient, ModelProviders, NanoGPTClient
 
 __all__ = ["FALLBACK_CONTEXT_WINDOW", "NanoGPTLLM"]
 
@@ -177,15 +177,18 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
 
     def _catalogue_failed(self, exc: NanoGPTError) -> None:
         key = f"{self.api_base}|{self.model}"
-        if key not in _warned_catalogue:
-            _warned_catalogue.add(key)
-            logger.warning(
-                "NanoGPT model catalogue unavailable for %s (%s); using context_window=%d and "
-                "is_function_calling_model=True. Pass them explicitly to silence this.",
-                self.model,
-                exc,
-                FALLBACK_CONTEXT_WINDOW,
-            )
+        if key in _warned_catalogue:
+            return
+        _warned_catalogue.add(key)
+        fallbacks = []  # only what the catalogue would have decided: explicit values are kept
+        if self.context_window is None:
+            fallbacks.append(f"context_window={FALLBACK_CONTEXT_WINDOW}")
+        if self.is_function_calling_model is None:
+            fallbacks.append("is_function_calling_model=True")
+        if self.supports_structured_output is None:
+            fallbacks.append("no json_schema structured output")
+        using = f"; using {', '.join(fallbacks)}. Pass them explicitly to silence this" if fallbacks else ""
+        logger.warning("NanoGPT model catalogue unavailable for %s (%s)%s.", self.model, exc, using)
 
     def _info_key(self, model: str | None = None) -> tuple[str, str]:
         return (self.api_base, model or self.model)
@@ -201,8 +204,10 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
         key = self._info_key()
         if key not in infos:
             info: ModelInfo | None = None
+            client = self.client
+            client.config.require_key()  # no key: say so now, not after a catalogue fetch
             try:
-                info = self.client.model_info(self.model)
+                info = client.model_info(self.model)
             except NanoGPTError as exc:
                 self._catalogue_failed(exc)
             infos[key] = info
@@ -214,8 +219,10 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
         key = self._info_key()
         if key not in infos:
             info: ModelInfo | None = None
+            aclient = self.async_client
+            aclient.config.require_key()
             try:
-                info = await self.async_client.model_info(self.model)
+                info = await aclient.model_info(self.model)
             except NanoGPTError as exc:
                 self._catalogue_failed(exc)
             infos[key] = info
@@ -323,20 +330,39 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
 
         return gen()
 
-    @llm_chat_callback()
+    # The public methods check ``messages`` before LlamaIndex's callback wrapper sees them (it
+    # would fail on a wrong type with a pydantic error about an instrumentation event).
+
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        response: ChatResponse = self._chat_cb(as_chat_messages(messages), **kwargs)
+        return response
+
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        responses: ChatResponseGen = self._stream_chat_cb(as_chat_messages(messages), **kwargs)
+        return responses
+
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        response: ChatResponse = await self._achat_cb(as_chat_messages(messages), **kwargs)
+        return response
+
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        responses: ChatResponseAsyncGen = await self._astream_chat_cb(as_chat_messages(messages), **kwargs)
+        return responses
+
+    @llm_chat_callback()
+    def _chat_cb(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return self._chat(messages, **kwargs)
 
     @llm_chat_callback()
-    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+    def _stream_chat_cb(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         return self._stream_chat(messages, **kwargs)
 
     @llm_chat_callback()
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+    async def _achat_cb(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return await self._achat(messages, **kwargs)
 
     @llm_chat_callback()
-    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+    async def _astream_chat_cb(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         return await self._astream_chat(messages, **kwargs)
 
     # -- completion ------------------------------------------------------------------------------
@@ -431,7 +457,7 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
             messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
         elif user_msg is not None:
             messages.append(user_msg)
-        wire_tools = tools_to_wire(tools, strict=bool(strict))
+        wire_tools = tools_to_wire(as_tools(tools), strict=bool(strict))
         return {
             "messages": messages,
             "tools": wire_tools or None,
@@ -460,3 +486,21 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
         if not selections and error_on_no_tool_call:
             raise ValueError(f"Expected at least one tool call, got none: {response.message.content!r}")
         return selections
+
+    # Provider discovery and the provider preflight: the rules are the core's (core/providers.py).
+
+    def providers(self, *, refresh: bool = False) -> ModelProviders:
+        """``model``'s providers, their availability and prices (discovery, cached for 5 min)."""
+        return self.client.model_providers(self.model, refresh=refresh)
+
+    async def aproviders(self, *, refresh: bool = False) -> ModelProviders:
+        """Async :meth:`providers`."""
+        return await self.async_client.model_providers(self.model, refresh=refresh)
+
+    def check_provider(self) -> ModelProviders:
+        """Raise ``ProviderSelectionError`` if NanoGPT would reject or ignore ``routing`` / ``provider``."""
+        return self.client.check_provider(self.model, self._nanogpt_options())
+
+    async def acheck_provider(self) -> ModelProviders:
+        """Async :meth:`check_provider`."""
+        return await self.async_client.check_provider(self.model, self._nanogpt_options())

@@ -6,7 +6,7 @@ import hashlib
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .prompt import Segment, prompt_segments
 from .replies import ChatReply
@@ -17,6 +17,11 @@ INPUT_PRICE = 1.0 / 1_000_000
 OUTPUT_PRICE = 2.0 / 1_000_000
 CACHE_READ_FACTOR = 0.1
 CACHE_WRITE_FACTOR = 1.25
+#: Implicit (provider-native) caching starts at this many prefix tokens. The docs only say provider
+#: thresholds apply (miscellaneous/prompt-caching.mdx); 1,024 is the smallest Claude minimum there.
+IMPLICIT_MIN_TOKENS = 1024
+
+CacheMode = Literal["implicit", "explicit", "none"]
 
 
 def count_tokens(text: str) -> int:
@@ -58,8 +63,8 @@ class Usage:
 
     @property
     def caching(self) -> bool:
-        """Whether prompt caching was in play."""
-        return self.cache_ttl is not None
+        """Whether prompt caching was in play (explicit controls, or an implicit cache hit)."""
+        return self.cache_ttl is not None or self.cache_read > 0
 
     def chat_usage(self) -> dict[str, Any]:
         """The chat `usage` object (ref §2.7)."""
@@ -117,6 +122,7 @@ class Usage:
         if self.caching:
             pricing["cacheCreationInputTokens"] = self.cache_creation
             pricing["cacheReadInputTokens"] = self.cache_read
+        if self.cache_ttl is not None:
             pricing["cacheTTL"] = self.cache_ttl
         return pricing
 
@@ -141,21 +147,40 @@ def uses_prompt_caching(body: dict[str, Any]) -> bool:
 
 
 def prompt_usage(
-    body: dict[str, Any], headers: dict[str, str], cache: CacheRegistry
+    body: dict[str, Any],
+    headers: dict[str, str],
+    cache: CacheRegistry,
+    *,
+    mode: CacheMode = "explicit",
+    scope: str | None = None,
 ) -> tuple[int, int, int, str | None]:
-    """(prompt_tokens, cache_read, cache_creation, ttl) for a chat request."""
+    """(prompt_tokens, cache_read, cache_creation, ttl) for a chat request.
+
+    miscellaneous/prompt-caching.mdx: `explicit` models (Claude) cache only what the markers or the
+    `prompt_caching` helper mark, and report writes; `implicit` models cache every prompt prefix
+    (everything before the latest message) of at least :data:`IMPLICIT_MIN_TOKENS` on their own,
+    ignore markers, and report only reads; `none` never caches. Caches are per `scope` (model and
+    provider); without one, per requested model id.
+    """
     segments = prompt_segments(body)
     prompt_text = "".join(segment.text for segment in segments)
     prompt_tokens = max(count_tokens(prompt_text), 1)
-    prefix_end, ttl = _cache_prefix_end(body, headers, segments)
+    if mode == "explicit":
+        prefix_end, ttl = _cache_prefix_end(body, headers, segments)
+    elif mode == "implicit":
+        prefix_end, ttl = _helper_prefix_end({}, {}, segments), None
+    else:
+        prefix_end, ttl = -1, None
     if prefix_end < 0:
         return prompt_tokens, 0, 0, None
     prefix = "".join(segment.text for segment in segments[: prefix_end + 1])
     prefix_tokens = min(count_tokens(prefix), prompt_tokens)
-    key = hashlib.sha256(f"{body.get('model')}\x00{prefix}".encode()).hexdigest()
+    if mode == "implicit" and prefix_tokens < IMPLICIT_MIN_TOKENS:
+        return prompt_tokens, 0, 0, None
+    key = hashlib.sha256(f"{scope or body.get('model')}\x00{prefix}".encode()).hexdigest()
     if cache.seen_before(key):
         return prompt_tokens, prefix_tokens, 0, ttl
-    return prompt_tokens, 0, prefix_tokens, ttl
+    return prompt_tokens, 0, prefix_tokens if mode == "explicit" else 0, ttl
 
 
 def _cache_prefix_end(
@@ -193,10 +218,16 @@ def _helper_prefix_end(helper: dict[str, Any], headers: dict[str, str], segments
 
 
 def chat_usage_for(
-    body: dict[str, Any], headers: dict[str, str], reply: ChatReply, cache: CacheRegistry
+    body: dict[str, Any],
+    headers: dict[str, str],
+    reply: ChatReply,
+    cache: CacheRegistry,
+    *,
+    mode: CacheMode = "explicit",
+    scope: str | None = None,
 ) -> Usage:
     """Token counts for a chat reply; reasoning counts as output even when hidden (ref §4)."""
-    prompt_tokens, read, creation, ttl = prompt_usage(body, headers, cache)
+    prompt_tokens, read, creation, ttl = prompt_usage(body, headers, cache, mode=mode, scope=scope)
     reasoning_tokens = count_tokens(reply.reasoning or "")
     generated = (reply.content or "") + "".join(c.name + c.arguments_json() for c in reply.tool_calls)
     return Usage(

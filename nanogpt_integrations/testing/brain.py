@@ -13,7 +13,10 @@ Rules, in order:
    found in the prompt, else from quoted key names when the text mentions "keys"/"fields", else
    `{"answer": <echo>}`.
 3. Last message(s) are tool results → `The result is <content>.` (`The results are a and b.`).
-4. Otherwise `Hello! You said: <last user text> [2 images, 1 file]` (capped at 500 characters).
+4. A retrieval prompt (context, then a last `Query:` / `Question:` line, as LlamaIndex query engines
+   and most RAG templates write it) → the context sentence sharing the most words with the question,
+   with its `[n]` when the context is numbered `Source n:` (citation engines).
+5. Otherwise `Hello! You said: <last user text> [2 images, 1 file]` (capped at 500 characters).
 
 Reasoning text (`Let me think about this: ...`, plus `reasoning_details`) is added for model ids with
 "thinking", "reason", "deepseek-r1", "o3"/"o4", or any `reasoning_effort` other than `none`. `stop`
@@ -49,6 +52,12 @@ _ASKS_FOR_TOOL = re.compile(
 _GENERIC_NAME_TOKENS = frozenset(
     {"get", "set", "the", "tool", "function", "call", "run", "fetch", "find", "make"}
 )
+# Words that say nothing about a question's subject (rule 4 matching).
+_COMMON_WORDS = frozenset(
+    {"the", "and", "for", "are", "was", "what", "when", "where", "which", "who", "why", "how", "does",
+     "did", "with", "about", "tell", "this", "that", "from", "into", "information", "context", "answer",
+     "query", "question", "given", "provided", "source", "sources", "based", "prior", "knowledge"}
+)  # fmt: skip
 _KEY_LIST_WORDS = re.compile(r"\b(?:keys?|fields?|properties|attributes)\b", re.IGNORECASE)
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
@@ -78,7 +87,7 @@ def chat_reply(body: dict[str, Any]) -> ChatReply:
         elif results:
             text = f"The results are {', '.join(results[:-1])} and {results[-1]}."
         else:
-            text = echo(user)
+            text = grounded_answer(user_text) or echo(user)
     text, finish_reason = apply_limits(text, body)
     return ChatReply(
         content=text, reasoning=reasoning, reasoning_details=details, finish_reason=finish_reason
@@ -95,6 +104,49 @@ def echo(message: dict[str, Any] | None) -> str:
     attachments = describe_attachments(attachment_counts(message.get("content")))
     said = " ".join(piece for piece in (text, attachments) if piece)
     return f"Hello! You said: {said}" if said else "Hello!"
+
+
+_QUESTION_LINE = re.compile(
+    r"^[ \t]*(?:query|question)[ \t]*:[ \t]*(\S.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE
+)
+_SOURCE_LABEL = re.compile(r"^\s*source\s+(\d+)\s*:\s*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_CONTEXT_LABEL = re.compile(r"^\s*(?:context|sources?|documents?)\s*:\s*", re.IGNORECASE)
+_METADATA_LINE = re.compile(r"^\s*[a-z_]{2,24}:\s")  # `title: ...`, `url: ...` node metadata
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 and w not in _COMMON_WORDS}
+
+
+def grounded_answer(text: str) -> str | None:
+    """Rule 4: answer a retrieval prompt from its own context, else None."""
+    questions = list(_QUESTION_LINE.finditer(text))
+    if not questions:
+        return None
+    question = questions[-1]
+    start = questions[-2].end() if len(questions) > 1 else 0  # skip a worked example before it
+    wanted = _words(question.group(1))
+    best: tuple[int, str, str | None] | None = None
+    source: str | None = None
+    for line in text[start : question.start()].splitlines():
+        label = _SOURCE_LABEL.match(line)
+        if label:
+            source, line = label.group(1), line[label.end() :]
+        line = _CONTEXT_LABEL.sub("", line)
+        if line.lstrip().lower().startswith("answer:") or _METADATA_LINE.match(line):
+            continue
+        for sentence in _SENTENCE_END.split(line.strip()):
+            score = len(wanted & _words(sentence))
+            if score and not sentence.endswith(":") and (best is None or score > best[0]):
+                best = (score, sentence, source)
+    if best is None:
+        return None
+    _, sentence, number = best
+    if number is None:
+        return sentence
+    stem, dot = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, "")
+    return f"{stem} [{number}]{dot}"
 
 
 def apply_limits(text: str, body: dict[str, Any]) -> tuple[str, str]:
@@ -128,7 +180,8 @@ def _reasoning(body: dict[str, Any], user_text: str) -> str | None:
     if not wants_reasoning(body):
         return None
     topic = " ".join(user_text.split())[:80] or "the request"
-    return f"Let me think about this: {topic}. The user wants a short, direct answer."
+    stop = "" if topic.endswith((".", "!", "?")) else "."
+    return f"Let me think about this: {topic}{stop} The user wants a short, direct answer."
 
 
 # -- tool calls ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from .errors import ApiError, invalid, json_object_body, missing
 from .recording import RecordedRequest
 from .replies import ChatReply
 from .responses import DONE_FRAME, Response, StreamResponse, json_response, sse_frame
+from .routing import plan_route, resolve_model
 from .state import EmulatorState
 
 _MAX_TOOLS_BYTES = 200 * 1024  # ref §2.5
@@ -23,8 +24,11 @@ def handle_chat(call: RecordedRequest, state: EmulatorState) -> Response | Strea
     """Answer a chat completion: the next scripted reply, else the default brain."""
     body = json_object_body(call.raw_body)
     validate_chat(body)
+    plan = plan_route(call, body, resolve_model(body["model"], state.accept_any_model), state.routes)
     reply = state.next_reply() or chat_reply(body)
-    usage = chat_usage_for(body, call.headers, reply, state.cache)
+    usage = chat_usage_for(
+        body, call.headers, reply, state.cache, mode=plan.spec.cache_mode, scope=plan.cache_scope
+    )
     view = _View.of(call, body, reply)
     if body.get("stream"):
         return StreamResponse(stream_frames(reply, usage, view), headers={"Cache-Control": "no-cache"})
@@ -100,8 +104,11 @@ class _View:
             or reasoning.get("delta_field") == "reasoning_content"
         )  # ref §4
         hidden = reasoning.get("exclude") is True or ":reasoning-exclude" in model  # ref §4
-        stream_options = body.get("stream_options")
-        include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
+        if body.get("stream"):
+            stream_options = body.get("stream_options")
+            include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
+        else:
+            include_usage = body.get("include_usage") is True
         digest = hashlib.sha256(call.raw_body).hexdigest()
         tier = body.get("service_tier")
         return cls(
@@ -110,7 +117,8 @@ class _View:
             model=reply.model or model,
             reasoning_field="reasoning_content" if legacy else "reasoning",
             show_reasoning=not hidden,
-            # ref §2.8: usage only with include_usage; prompt-caching helpers force it on.
+            # api-reference/endpoint/chat-completion.mdx: usage only when asked
+            # (`stream_options.include_usage` / `include_usage`); prompt-caching helpers force it on.
             include_usage=include_usage or uses_prompt_caching(body),
             service_tier=tier if isinstance(tier, str) else None,
             seed=digest,
@@ -145,8 +153,9 @@ def completion_json(reply: ChatReply, usage: Usage, view: _View) -> dict[str, An
         "created": view.created,
         "model": view.model,
         "choices": [{"index": 0, "message": message, "finish_reason": reply.effective_finish_reason()}],
-        "usage": reply.usage if reply.usage is not None else usage.chat_usage(),
     }
+    if view.include_usage:
+        payload["usage"] = reply.usage if reply.usage is not None else usage.chat_usage()
     if view.service_tier is not None:
         payload["service_tier"] = view.service_tier  # ref §2.1
     payload["x_nanogpt_pricing"] = reply.pricing if reply.pricing is not None else usage.pricing()

@@ -12,16 +12,17 @@ from .brain import apply_limits, chat_reply, echo
 from .errors import invalid, json_object_body, missing
 from .recording import RecordedRequest
 from .responses import DONE_FRAME, Response, StreamResponse, json_response, sse_frame
+from .routing import plan_route, resolve_model
 from .state import EmulatorState
 
 
 def handle_completions(call: RecordedRequest, state: EmulatorState) -> Response | StreamResponse:
     """A text completion per prompt, streamed as `choices[].text` deltas when `stream` is true."""
-    del state
     body = json_object_body(call.raw_body)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise missing("model")
+    plan_route(call, body, resolve_model(model, state.accept_any_model), state.routes)
     if "prompt" not in body:
         raise missing("prompt")
     prompt = body["prompt"]
@@ -71,11 +72,11 @@ def handle_completions(call: RecordedRequest, state: EmulatorState) -> Response 
 
 def handle_talk_to_gpt(call: RecordedRequest, state: EmulatorState) -> Response:
     """`text/plain`: the answer followed by `<NanoGPT>{cost, inputTokens, outputTokens}</NanoGPT>`."""
-    del state
     body = json_object_body(call.raw_body, envelope="string")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise missing("model", envelope="string")
+    resolve_model(model, state.accept_any_model, envelope="string")
     history = body.get("messages") if isinstance(body.get("messages"), list) else []
     messages = [m for m in history or [] if isinstance(m, dict)]
     prompt = body.get("prompt")

@@ -9,6 +9,7 @@ import struct
 from typing import Any
 
 from .accounting import count_tokens
+from .catalogue import EMBEDDING_MODELS
 from .errors import invalid, json_object_body, missing
 from .recording import RecordedRequest
 from .responses import Response, json_response
@@ -44,11 +45,14 @@ def _inputs(value: Any) -> list[str]:
 
 def handle_embeddings(call: RecordedRequest, state: EmulatorState) -> Response:
     """`{object: "list", data: [{object: "embedding", index, embedding}], model, usage}`."""
-    del state
     body = json_object_body(call.raw_body)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise missing("model")
+    if model not in EMBEDDING_MODELS and not state.accept_any_model:
+        # The error body api-reference/endpoint/embeddings.mdx shows, verbatim.
+        invalid_model = {"message": "Invalid model specified", "type": "invalid_request_error"}
+        return json_response({"error": {**invalid_model, "param": "model", "code": None}}, 400)
     if "input" not in body:
         raise missing("input")
     texts = _inputs(body["input"])

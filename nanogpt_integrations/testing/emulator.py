@@ -19,14 +19,23 @@ class NanoGPTEmulator:
     """A NanoGPT API emulator on a real HTTP/1.1 socket (127.0.0.1, ephemeral port by default).
 
     `api_key=None` accepts any non-empty key (Bearer or `x-api-key`); a string accepts only that key.
+    Model ids outside the emulator's catalogue answer 404 `model_not_found`, as NanoGPT does, unless
+    `accept_any_model=True` (then they are served by a permissive stand-in model).
     Use as a context manager, or call `start()` / `stop()`.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        *,
+        accept_any_model: bool = False,
+    ) -> None:
         self.host = host
         self._port = port
         self.api_key = api_key
-        self._state = EmulatorState()
+        self._state = EmulatorState(accept_any_model=accept_any_model)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
@@ -112,8 +121,44 @@ class NanoGPTEmulator:
         raise LookupError(f"no request recorded{'' if path_suffix is None else f' for *{path_suffix}'}")
 
     def clear(self) -> None:
-        """Forget requests, scripted replies, pending faults and cached prompt prefixes."""
+        """Forget requests, scripted replies, pending faults, cached prompt prefixes and provider
+        outages; `accept_any_model` returns to the constructor's value."""
         self._state.clear()
+
+    # -- models and providers ----------------------------------------------------------------------
+
+    @property
+    def accept_any_model(self) -> bool:
+        """Serve model ids outside the catalogue instead of answering 404 `model_not_found`
+        (reset by :meth:`clear` to the constructor's value)."""
+        return self._state.accept_any_model
+
+    @accept_any_model.setter
+    def accept_any_model(self, value: bool) -> None:
+        self._state.accept_any_model = bool(value)
+
+    @staticmethod
+    def models() -> list[str]:
+        """The chat model ids the emulator serves (`GET /api/v1/models`)."""
+        from .catalogue import MODELS
+
+        return [spec.id for spec in MODELS]
+
+    def fail_provider(self, provider: str, *, model: str | None = None) -> None:
+        """Make upstream `provider` fail (for `model` only, when given) until :meth:`restore_provider`
+        or :meth:`clear`: requests fail over to the model's next provider (a fresh prompt cache),
+        or answer 503 `fallback_blocked_for_cache_consistency` with `prompt_caching.stickyProvider`,
+        or 503 `all_fallbacks_failed` when no provider is left. Discovery shows it unavailable."""
+        self._state.routes.set_down(provider, model, True)
+
+    def restore_provider(self, provider: str, *, model: str | None = None) -> None:
+        """Undo :meth:`fail_provider`."""
+        self._state.routes.set_down(provider, model, False)
+
+    @property
+    def last_provider(self) -> str | None:
+        """The upstream provider that served the latest chat, completion or Responses call."""
+        return self._state.routes.last_provider
 
     def script(self, *replies: ChatReply) -> None:
         """Queue replies returned, in order, by the next `/chat/completions` calls (stream or not)."""
@@ -121,9 +166,10 @@ class NanoGPTEmulator:
 
     @property
     def tee_tampered(self) -> TamperMode | None:
-        """TEE tampered mode (ref §13): None, ``"key"`` (signs with another key), ``"hashes"``
-        (signs wrong digests) or ``"nonce"`` (echoes another nonce); ``True`` means ``"key"``.
-        Reset by :meth:`clear`."""
+        """TEE tampered mode (tee-verification.mdx): None, ``"key"`` (signs with another key),
+        ``"hashes"`` (signs other digests with the right key), ``"opaque"`` (signs a text without
+        digests) or ``"nonce"`` (echoes another nonce); ``True`` means ``"key"``. Reset by
+        :meth:`clear`."""
         return self._state.tee.tampered
 
     @tee_tampered.setter

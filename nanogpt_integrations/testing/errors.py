@@ -43,6 +43,7 @@ class ApiError(Exception):
         envelope: Envelope = "object",
         include_status: bool = False,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         default_type, default_code, default_message = _DEFAULTS.get(status, ("api_error", None, "Error"))
         self.status = status
@@ -53,6 +54,7 @@ class ApiError(Exception):
         self.envelope: Envelope = envelope
         self.include_status = include_status
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
         super().__init__(f"{status} {self.code}: {self.message}")
 
     def body(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class ApiError(Exception):
             param=self.param,
             envelope=self.envelope,
             include_status=self.include_status,
+            extra=self.extra,
         )
 
 
@@ -77,11 +80,13 @@ def error_body(
     param: str | None = None,
     envelope: Envelope = "object",
     include_status: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build an error body in one of the ref §14 envelopes."""
+    """Build an error body in one of the ref §14 envelopes; `extra` adds top-level fields (e.g. the
+    `requiredBalance` of a 402, miscellaneous/error-handling.mdx); an empty `code` is left out."""
     if envelope == "string":
-        # ref §14 envelope 3 (legacy/simple /api/*)
-        return {"error": message, "status": status}
+        # ref §14 envelope 3 (legacy/simple /api/*); the documented 402 puts requiredBalance between
+        return {"error": message, **(extra or {}), "status": status}
     if envelope == "openapi":
         # ref §14 envelope 4 (OpenAPI `Error` schema)
         return {"error": status, "message": message}
@@ -92,15 +97,15 @@ def error_body(
     if envelope == "numeric_code":
         # ref §14 envelope 6 (numeric code)
         error["code"] = status
-        return {"error": error}
+        return {"error": error, **(extra or {})}
     # ref §14 envelope 1 / ref §2.9 (OpenAI-compatible object)
-    if code is not None:
+    if code:
         error["code"] = code
     if param is not None:
         error["param"] = param
     if include_status:
         error["status"] = status
-    return {"error": error}
+    return {"error": error, **(extra or {})}
 
 
 def json_object_body(raw: bytes, envelope: Envelope = "object") -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 Envelope = Literal["object", "string", "openapi", "top_level", "numeric_code"]
 """Error body shapes of ref §14 "Envelopes": object = 1, string = 3, openapi = 4, top_level = 5,
@@ -57,6 +57,7 @@ class Fault:
     include_status: bool = False
     after_chunks: int = 0
     seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
     @classmethod
     def http_status(
@@ -66,10 +67,16 @@ class Fault:
         type: str | None = None,
         message: str | None = None,
         retry_after: str | float | None = None,
-        envelope: Envelope = "object",
+        envelope: Envelope | None = None,
         param: str | None = None,
     ) -> Fault:
-        """Answer with an HTTP error; unset `code`/`type`/`message` get defaults for the status."""
+        """Answer with an HTTP error; unset `code`/`type`/`message` get defaults for the status.
+
+        The envelope defaults to the OpenAI-compatible object, except a bare 402 (no code, type or
+        envelope given): that is the documented balance error, see :meth:`insufficient_balance`.
+        """
+        if status == 402 and envelope is None and code is None and type is None:
+            return cls.insufficient_balance(message=message or "Insufficient balance")
         return cls(
             FaultKind.HTTP_STATUS,
             status=status,
@@ -78,7 +85,21 @@ class Fault:
             message=message,
             param=param,
             retry_after=None if retry_after is None else str(retry_after),
-            envelope=envelope,
+            envelope=envelope or "object",
+        )
+
+    @classmethod
+    def insufficient_balance(
+        cls, required_balance: float = 0.0035, message: str = "Insufficient balance"
+    ) -> Fault:
+        """402 as api-reference/miscellaneous/error-handling.mdx documents it for authenticated
+        requests: ``{"error": "Insufficient balance", "requiredBalance": 0.0035, "status": 402}``."""
+        return cls(
+            FaultKind.HTTP_STATUS,
+            status=402,
+            message=message,
+            envelope="string",
+            extra={"requiredBalance": required_balance},
         )
 
     @classmethod

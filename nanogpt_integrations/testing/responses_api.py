@@ -21,6 +21,7 @@ from .errors import ApiError, invalid, json_object_body, missing
 from .recording import RecordedRequest
 from .replies import ChatReply
 from .responses import DONE_FRAME, Response, StreamResponse, json_response, sse_frame
+from .routing import plan_route, resolve_model
 
 MIN_OUTPUT_TOKENS = 16  # ref §8 ([wire] C-openclaw): "max_output_tokens must be at least 16"
 
@@ -398,13 +399,17 @@ def handle_create(call: RecordedRequest, state: Any) -> Response | StreamRespons
     store: ResponseStore = state.responses
     body = json_object_body(call.raw_body)
     _validate(body, store)
+    # endpoint/responses.mdx: `model_not_found`; provider selection by `X-Provider` only.
+    plan = plan_route(call, {}, resolve_model(body["model"], state.accept_any_model), state.routes)
     previous = body.get("previous_response_id")
     prior = store.get(str(previous)) if previous else None
     new = _items_to_messages(body["input"]) if body.get("input") is not None else []
     thread = [*(prior.thread if prior is not None else []), *new]
     chat = _chat_body(body, thread)
     reply = state.next_reply() or chat_reply(chat)
-    usage = chat_usage_for(chat, call.headers, reply, state.cache)
+    usage = chat_usage_for(
+        chat, call.headers, reply, state.cache, mode=plan.spec.cache_mode, scope=plan.cache_scope
+    )
     response_id = f"resp_{uuid.uuid4().hex[:24]}"
     built = _build(body, reply, usage, response_id, int(time.time()))
     stored = body.get("store") is not False and body.get("retention_days", body.get("retentionDays")) != 0

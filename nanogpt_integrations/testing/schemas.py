@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -28,14 +29,63 @@ _FORMAT_EXAMPLES: dict[str, str] = {
 }
 
 
-class ValueSource:
-    """Where example values come from.
+# Property names that name the subject of the request: they get its key phrase ("Lisbon").
+_SUBJECT_NAMES = frozenset(
+    {"name", "city", "title", "topic", "subject", "location", "place", "query", "q", "term", "keyword",
+     "search", "question", "input", "text", "prompt", "entity", "item", "destination"}
+)  # fmt: skip
+# Property names that want a sentence about the subject.
+_SENTENCE_NAMES = frozenset(
+    {"description", "summary", "explanation", "answer", "reason", "reasoning", "details", "content",
+     "body", "message", "comment", "notes", "overview", "response", "result"}
+)  # fmt: skip
+# A tiny gazetteer so that city records read naturally: city → (country, continent, is capital).
+_CITIES: dict[str, tuple[str, str, bool]] = {
+    "lisbon": ("Portugal", "Europe", True), "porto": ("Portugal", "Europe", False),
+    "paris": ("France", "Europe", True), "london": ("United Kingdom", "Europe", True),
+    "berlin": ("Germany", "Europe", True), "madrid": ("Spain", "Europe", True),
+    "rome": ("Italy", "Europe", True), "oslo": ("Norway", "Europe", True),
+    "amsterdam": ("Netherlands", "Europe", True), "vienna": ("Austria", "Europe", True),
+    "dublin": ("Ireland", "Europe", True), "stockholm": ("Sweden", "Europe", True),
+    "athens": ("Greece", "Europe", True), "zurich": ("Switzerland", "Europe", False),
+    "tokyo": ("Japan", "Asia", True), "seoul": ("South Korea", "Asia", True),
+    "beijing": ("China", "Asia", True), "mumbai": ("India", "Asia", False),
+    "san francisco": ("United States", "North America", False),
+    "new york": ("United States", "North America", False), "toronto": ("Canada", "North America", False),
+    "mexico city": ("Mexico", "North America", True), "sydney": ("Australia", "Oceania", False),
+    "cairo": ("Egypt", "Africa", True), "nairobi": ("Kenya", "Africa", True),
+    "buenos aires": ("Argentina", "South America", True),
+}  # fmt: skip
+_CAPITALS = {country.lower(): city.title() for city, (country, _, capital) in _CITIES.items() if capital}
 
-    `tool` mode (tool-call arguments): numbers in order from the prompt text, starting at offset `focus`
-    (e.g. where the tool is named), then 3; strings from quoted
-    text (except quoted names in `skip`, e.g. the schema's own property names), else a key phrase of
-    the text. `structured` mode: numbers likewise, strings are placeholders
-    (`"example <name>"`, or a hint for names like `setup`).
+
+def _name_words(name: str | None) -> str:
+    """`population_millions` / `populationMillions` → "population millions"."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name or "value").replace("_", " ").replace("-", " ")
+    return " ".join(spaced.lower().split()) or "value"
+
+
+def _fact(subject: str, key: str) -> str | None:
+    """What the gazetteer knows about `subject` for a property called `key`."""
+    city = _CITIES.get(subject.lower())
+    if city is not None and key in ("country", "continent", "region"):
+        return city[0] if key == "country" else city[1]
+    if key == "capital":
+        return _CAPITALS.get(subject.lower())
+    return None
+
+
+class ValueSource:
+    """Where example values come from (deterministic; the same request gives the same values).
+
+    Numbers: in order from the prompt text, starting at offset `focus` (e.g. where the tool is
+    named), then 3. Strings, per property name: in `tool` mode the next quoted string of the text
+    (except quoted names in `skip`, e.g. the schema's own property names) comes first; then a hint
+    for names like `setup`/`punchline`; a subject name (`name`, `city`, `title`, `query`, ...) gets
+    the text's key phrase ("Lisbon"); `country`/`continent`/`capital` come from a small gazetteer of
+    well-known cities ("Portugal"); description-like names get a sentence ("A short summary about
+    Lisbon."); the first other string gets the key phrase if no field took it yet; the rest are
+    `"example <name>"`. So `City(name, country)` for "Tell me about Lisbon." is Lisbon / Portugal.
     """
 
     def __init__(
@@ -45,22 +95,37 @@ class ValueSource:
         self._numbers: Iterator[int | float] = iter(numbers_in(text[focus:]) + numbers_in(text[:focus]))
         self._quoted: Iterator[str] = iter(q for q in quoted_in(text) if q not in skip)
         self._phrase = key_phrase(text)
+        self._phrase_used = False
 
     def number(self) -> int | float:
         """The next number of the text, or 3."""
         return next(self._numbers, _DEFAULT_NUMBER)
 
     def string(self, name: str | None) -> str:
-        """A string for a property called `name`."""
-        hint = _NAME_HINTS.get((name or "").lower())
-        if self.mode == "structured":
-            return hint or f"example {name or 'value'}"
-        quoted = next(self._quoted, None)
-        if quoted is not None:
-            return quoted
+        """A string for a property called `name` (rules in the class docstring)."""
+        key = (name or "").lower()
+        if self.mode == "tool":
+            quoted = next(self._quoted, None)
+            if quoted is not None:
+                return quoted
+        hint = _NAME_HINTS.get(key)
         if hint is not None:
             return hint
-        return self._phrase or f"example {name or 'value'}"
+        words = _name_words(name)
+        subject = self._phrase
+        last = words.split()[-1]
+        if subject and (key in _SUBJECT_NAMES or last in _SUBJECT_NAMES):
+            self._phrase_used = True
+            return subject
+        fact = _fact(subject, last) if subject else None
+        if fact is not None:
+            return fact
+        if key in _SENTENCE_NAMES or last in _SENTENCE_NAMES:
+            return f"A short {words} about {subject}." if subject else f"A short {words}."
+        if subject and not self._phrase_used:
+            self._phrase_used = True
+            return subject
+        return f"example {words}"
 
 
 def example_from_schema(schema: Any, source: ValueSource, *, name: str | None = None) -> Any:

@@ -25,6 +25,7 @@ from .completions import handle_completions, handle_talk_to_gpt
 from .embeddings import handle_embeddings
 from .errors import ApiError
 from .faults import MID_RESPONSE_KINDS, Envelope, Fault, FaultKind
+from .providers import handle_providers, is_providers_path
 from .recording import RecordedRequest
 from .responses import DONE_FRAME, MALFORMED_FRAME, Response, StreamResponse, json_response, sse_frame
 from .responses_api import handle_create, handle_delete, handle_get, handle_info
@@ -74,11 +75,19 @@ _PREFIX_ROUTES: dict[tuple[str, str], _Route] = {
 }
 
 
+#: Provider discovery (api-reference/miscellaneous/provider-selection.mdx); a key is not required
+#: (OpenAPI lists bearer auth, a public client calls it without one: uncertain).
+_PROVIDERS_ROUTE = _Route(handle_providers, auth=False)
+
+
 def _route(method: str, path: str) -> _Route | None:
-    """The exact route, else the id-suffixed one (one non-empty segment after the prefix)."""
+    """The exact route, else provider discovery, else the id-suffixed one (one non-empty segment
+    after the prefix)."""
     route = _ROUTES.get((method, path))
     if route is not None:
         return route
+    if method == "GET" and is_providers_path(path):
+        return _PROVIDERS_ROUTE
     batch_handler = batch_route(method, path)  # files and batches, both workflows
     if batch_handler is not None:
         return _Route(batch_handler)
@@ -355,6 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
             param=fault.param,
             envelope=fault.envelope,
             include_status=fault.include_status,
+            extra=fault.extra,
         )
         self._send(json_response(error.body(), fault.status, headers), None)
         return False

@@ -13,6 +13,7 @@ from .limits import RateLimits
 from .recording import RecordedRequest
 from .replies import ChatReply
 from .responses_api import ResponseStore
+from .routing import RouteBook
 from .tee import TEERegistry
 
 
@@ -26,7 +27,11 @@ class _PendingFault:
 class EmulatorState:
     """Everything tests script or inspect; all methods are safe to call from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, accept_any_model: bool = False) -> None:
+        #: Unknown model ids are served (as a permissive stand-in) instead of 404 `model_not_found`.
+        self.default_accept_any_model = accept_any_model
+        self.accept_any_model = accept_any_model
+        self.routes = RouteBook()  # provider outages, sticky providers, the last serving provider
         self.cache = CacheRegistry()
         self.responses = ResponseStore()  # ref §8 stored responses
         self.tee = TEERegistry()  # ref §13 TEE exchange hashes and tampered mode
@@ -78,14 +83,17 @@ class EmulatorState:
         return None
 
     def clear(self) -> None:
-        """Forget requests, scripted replies, faults, cached prompt prefixes, stored responses and
-        TEE records (the tampered mode too)."""
+        """Forget requests, scripted replies, faults, cached prompt prefixes, stored responses,
+        TEE records (the tampered mode too) and provider outages; `accept_any_model` goes back to
+        the constructor's value."""
         with self._lock:
             self.generation += 1
             self._requests.clear()
             self._replies.clear()
             self._faults.clear()
         self.cache.clear()
+        self.routes.clear()
+        self.accept_any_model = self.default_accept_any_model
         self.responses.clear()
         self.responses.background_polls = 2
         self.tee.clear()

@@ -1,6 +1,6 @@
 """TEE attestation and signatures (ref §13), made with a fixed TEST key, plus a tampered mode.
 
-Chat completions for `TEE/` models are recorded by completion id with the sha256 of the exact
+Chat completions for TEE models (`TEE/`, GPU-TEE `phala/`) are recorded by completion id with the sha256 of the exact
 request body and of the exact response body (for streams: every SSE byte, `[DONE]` included).
 `GET /api/v1/tee/signature/{id}` then signs `"<request sha256>:<response sha256>"` (the text format
 the docs' script implies, ref §13 [uncertain]) with EIP-191 personal_sign; the attestation reports
@@ -8,7 +8,8 @@ the key's address. Both `/api/v1/tee/...` and `/v1/tee/...` are served (the docs
 inject a 404 fault on one of them to test a client's fallback.
 
 Tampered modes (`NanoGPTEmulator.tee_tampered`): `"key"` signs with another key, `"hashes"` signs
-wrong digests, `"nonce"` echoes a different nonce. The crypto needs the `tee` extra.
+other digests with the right key (as if the gateway had rewritten a body), `"opaque"` signs a text
+without digests, `"nonce"` echoes a different nonce. The crypto needs the `tee` extra.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from nanogpt_integrations.core.tee import address_of, is_tee_model, sign_personal
+from nanogpt_integrations.core.tee import address_of, sign_personal
 
+from .catalogue import lookup
 from .errors import ApiError, missing
 from .recording import RecordedRequest
 from .responses import Response, StreamResponse, json_response
 
-TamperMode = Literal["key", "hashes", "nonce"]
+TamperMode = Literal["key", "hashes", "opaque", "nonce"]
 
 #: Deterministic TEST keys (never use for anything real): sha256 of fixed strings.
 TEST_SIGNING_KEY = hashlib.sha256(b"nanogpt-integrations emulator TEE test signing key").digest()
@@ -77,7 +79,7 @@ def recording_tee(handler: Handler) -> Handler:
     def handle(call: RecordedRequest, state: Any) -> Response | StreamResponse:
         response = handler(call, state)
         model = call.body.get("model") if isinstance(call.body, dict) else None
-        if isinstance(model, str) and is_tee_model(model) and response.status == 200:
+        if isinstance(model, str) and is_tee(model) and response.status == 200:
             completion_id = _completion_id(response)
             if completion_id is not None:
                 body = b"".join(response.frames) if isinstance(response, StreamResponse) else response.body
@@ -87,11 +89,18 @@ def recording_tee(handler: Handler) -> Handler:
     return handle
 
 
+def is_tee(model: str) -> bool:
+    """A TEE model of the emulator's catalogue; ids outside it (the `accept_any_model` mode) by their
+    documented prefixes `TEE/` (tee-verification.mdx) and GPU-TEE `phala/` (endpoint/chat-completion.mdx)."""
+    spec = lookup(model.split(":")[0])
+    return spec.tee if spec is not None else model.lower().startswith(("tee/", "phala/"))
+
+
 def _tee_model(call: RecordedRequest) -> str:
     model = call.query.get("model")
     if not model:
         raise missing("model")
-    if not is_tee_model(model):
+    if not is_tee(model):
         raise ApiError(400, f"{model} is not a TEE model", code="model_not_allowed", param="model")
     return model
 
@@ -137,6 +146,8 @@ def handle_signature(call: RecordedRequest, state: Any) -> Response:
     if registry.tampered == "hashes":
         response_hash = hashlib.sha256(b"tampered " + response_hash.encode()).hexdigest()
     text = f"{request_hash}:{response_hash}"
+    if registry.tampered == "opaque":
+        text = f"chat completion {completion_id} served in the enclave"
     key = OTHER_SIGNING_KEY if registry.tampered == "key" else TEST_SIGNING_KEY
     return json_response(
         {

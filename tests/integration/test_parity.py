@@ -39,6 +39,7 @@ KEY = "test-key-for-the-emulator"
 GPT = "openai/gpt-4o-mini"
 CLAUDE = "anthropic/claude-sonnet-4.5"
 TEE = "TEE/llama-3.3-70b-instruct"
+KIMI = "moonshotai/kimi-k2-instruct"  # offers provider selection: routing suffixes and provider pins
 CC = {"type": "ephemeral"}
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
 PDF = base64.b64encode(b"%PDF-1.4 fake").decode()
@@ -214,14 +215,15 @@ INTENTS: list[Intent] = [
     same("web search variant", web_search="exa-neural"),
     same("web search options object", web_search=WebSearchOptions(provider="exa", search_context_size="high")),
     same("web_search=False removes an :online suffix", model=f"{GPT}:online", web_search=False),
-    same("routing suffix", routing="price"),
+    same("routing suffix", model=KIMI, routing="price"),
     Intent(
         "routing through the extra-fields dict",
         lambda make: make(model_kwargs={"routing": "price"}).invoke(hi_lc()),
         lambda make: make(additional_kwargs={"routing": "price"}).chat(hi_li()),
+        KIMI,
     ),
-    Intent("per-call routing", lc_invoke(routing="speed"), li_chat(routing="speed")),
-    same("provider pin", provider="novita"),
+    Intent("per-call routing", lc_invoke(routing="speed"), li_chat(routing="speed"), KIMI),
+    same("provider pin", model=KIMI, provider="novita"),
     same("provider routing object", provider=ProviderRouting(order=["a", "b"], allow_fallbacks=False)),
     same("provider routing as a dict", provider={"sort": "price"}),
     same("billing mode", billing_mode="paygo"),
@@ -459,7 +461,7 @@ def test_the_named_rows_send_one_documented_body(run: Callable[[Intent], tuple[A
     body = run(by_name["extra_body beside an option: extra_body wins"])[0].body
     assert body["reasoning_effort"] == "high"
     body = run(by_name["routing through the extra-fields dict"])[0].body
-    assert body["model"] == f"{GPT}:price" and "routing" not in body
+    assert body["model"] == f"{KIMI}:price" and "routing" not in body
     body = run(by_name["user message with two text parts"])[0].body
     assert body["messages"][0]["content"] == [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
     body = run(by_name["reasoning sent back"])[0].body
@@ -474,9 +476,9 @@ def test_the_named_rows_send_one_documented_body(run: Callable[[Intent], tuple[A
 
 
 def test_async_paths_send_the_same_bodies(emulator: NanoGPTEmulator) -> None:
-    lc = ChatNanoGPT(model=GPT, api_key=KEY, base_url=emulator.base_url, routing="price", temperature=0.3)
+    lc = ChatNanoGPT(model=KIMI, api_key=KEY, base_url=emulator.base_url, routing="price", temperature=0.3)
     li = NanoGPTLLM(
-        model=GPT,
+        model=KIMI,
         api_key=KEY,
         api_base=emulator.base_url,
         routing="price",

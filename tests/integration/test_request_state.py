@@ -18,6 +18,7 @@ from nanogpt_integrations.testing.catalogue import MODELS
 
 KEY = "test-key-for-the-emulator"
 GPT = "openai/gpt-4o-mini"
+KIMI = "moonshotai/kimi-k2-instruct"  # offers provider selection (routing suffixes)
 CC = {"type": "ephemeral"}
 TOOL = {
     "type": "function",
@@ -27,14 +28,16 @@ TOOL = {
 
 
 def _langchain(emulator: NanoGPTEmulator, **fields: Any) -> tuple[Any, Callable[..., Any]]:
-    llm = ChatNanoGPT(model=GPT, api_key=KEY, base_url=emulator.base_url, **fields)
+    llm = ChatNanoGPT(**{"model": GPT, "api_key": KEY, "base_url": emulator.base_url, **fields})
     return llm, lambda target=None, **kw: (target or llm).invoke([HumanMessage("hi")], **kw)
 
 
 def _llama_index(emulator: NanoGPTEmulator, **fields: Any) -> tuple[Any, Callable[..., Any]]:
     if "model_kwargs" in fields:
         fields["additional_kwargs"] = fields.pop("model_kwargs")
-    llm = NanoGPTLLM(model=GPT, api_key=KEY, api_base=emulator.base_url, context_window=1000, **fields)
+    llm = NanoGPTLLM(
+        **{"model": GPT, "api_key": KEY, "api_base": emulator.base_url, "context_window": 1000, **fields}
+    )
     return llm, lambda target=None, **kw: (target or llm).chat([ChatMessage(role="user", content="hi")], **kw)
 
 
@@ -104,9 +107,9 @@ def test_cache_markers_are_dropped_from_a_copy_so_a_later_call_can_force_them(
 
 @pytest.mark.parametrize("make", FRAMEWORKS)
 def test_reassigned_model_and_options_are_sent(emulator: NanoGPTEmulator, make: Any) -> None:
-    llm, call = make(emulator, routing="price")
+    llm, call = make(emulator, model=KIMI, routing="price")
     call()
-    assert sent(emulator)["model"] == f"{GPT}:price"
+    assert sent(emulator)["model"] == f"{KIMI}:price"
     llm.model = "openai/gpt-5.2"
     llm.routing = None
     llm.web_search = True
@@ -120,7 +123,7 @@ def test_llama_index_metadata_follows_the_model(emulator: NanoGPTEmulator) -> No
     llm.model = "anthropic/claude-sonnet-4.5"
     second = llm.metadata
     assert (first.model_name, second.model_name) == (GPT, "anthropic/claude-sonnet-4.5")
-    catalogue = {m["id"]: m for m in MODELS}
+    catalogue = {m.id: m.row for m in MODELS}
     assert first.context_window == catalogue[GPT]["context_length"]
     assert second.context_window == catalogue["anthropic/claude-sonnet-4.5"]["context_length"]
     assert first.context_window != second.context_window

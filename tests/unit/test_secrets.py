@@ -131,8 +131,8 @@ def test_stream_and_connection_errors_do_not_carry_the_key() -> None:
 
 def test_debug_logs_during_retries_never_show_the_key(caplog: pytest.LogCaptureFixture) -> None:
     with NanoGPTEmulator() as emu:
-        emu.inject(Fault.http_status(429, retry_after="0"), times=2)
-        emu.inject(Fault.http_status(503, retry_after="0"), path="/embeddings")
+        emu.inject(Fault.http_status(429, retry_after="0.01"), times=2)
+        emu.inject(Fault.http_status(503, retry_after="0.01"), path="/embeddings")
         with caplog.at_level(logging.DEBUG):
             with NanoGPTClient(api_key=SECRET, base_url=emu.base_url, max_retries=1) as client:
                 with pytest.raises(RateLimitError) as info:
@@ -143,7 +143,7 @@ def test_debug_logs_during_retries_never_show_the_key(caplog: pytest.LogCaptureF
                 async with AsyncNanoGPTClient(
                     api_key=SECRET, base_url=emu.base_url, max_retries=1
                 ) as aclient:
-                    emu.inject(Fault.http_status(500, retry_after="0"))
+                    emu.inject(Fault.http_status(500, retry_after="0.01"))
                     await aclient.chat(PAYLOAD)
 
             asyncio.run(asyncio.wait_for(run(), 20))

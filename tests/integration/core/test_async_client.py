@@ -70,7 +70,7 @@ async def test_50_concurrent_streams(emulator: NanoGPTEmulator) -> None:
 
 async def test_concurrent_calls_with_faults_each_get_their_own_outcome(emulator: NanoGPTEmulator) -> None:
     # Five 503s land on whichever calls come first; max_retries=5 lets any one call absorb them all.
-    emulator.inject(Fault.http_status(503, retry_after="0"), times=5)
+    emulator.inject(Fault.http_status(503, retry_after="0.01"), times=5)
     async with AsyncNanoGPTClient(api_key=KEY, base_url=emulator.base_url, max_retries=5) as client:
         completions = await asyncio.wait_for(
             asyncio.gather(*(client.chat(payload(f"m{i}")) for i in range(20))), 30

@@ -24,6 +24,7 @@ from nanogpt_integrations.core import (
     AuthenticationError,
     BadRequestError,
     CacheConsistencyError,
+    ConflictError,
     InternalServerError,
     NanoGPTClient,
     NanoGPTError,
@@ -129,11 +130,11 @@ def test_429_retry_after_is_honoured(
 def test_429_exhausted_gives_rate_limit_error(
     call: Callable[..., Outcome], emulator: NanoGPTEmulator
 ) -> None:
-    emulator.inject(Fault.http_status(429, retry_after="0", code="daily_rpd_limit_exceeded"), times=5)
+    emulator.inject(Fault.http_status(429, retry_after="0.01", code="rate_limit_exceeded"), times=5)
     outcome = call("chat", max_retries=2)
-    assert isinstance(outcome.error, RateLimitError)
-    assert outcome.error.code == "daily_rpd_limit_exceeded"
-    assert outcome.error.retry_after == 0.0
+    assert type(outcome.error) is RateLimitError
+    assert outcome.error.code == "rate_limit_exceeded"
+    assert outcome.error.retry_after == 0.01
     assert chat_requests(emulator) == 3
 
 
@@ -149,7 +150,7 @@ def test_429_exhausted_gives_rate_limit_error(
 def test_5xx_retried_up_to_max_retries_then_typed_error(
     call: Callable[..., Outcome], emulator: NanoGPTEmulator, status: int, cls: type[APIStatusError]
 ) -> None:
-    emulator.inject(Fault.http_status(status, retry_after="0"), times=10)
+    emulator.inject(Fault.http_status(status, retry_after="0.01"), times=10)
     outcome = call("chat", max_retries=2)
     assert type(outcome.error) is cls
     assert outcome.error.status == status
@@ -157,18 +158,18 @@ def test_5xx_retried_up_to_max_retries_then_typed_error(
     assert chat_requests(emulator) == 3
 
 
-@pytest.mark.parametrize("status", [408, 409, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
 def test_transient_status_then_success(
     call: Callable[..., Outcome], emulator: NanoGPTEmulator, status: int
 ) -> None:
-    emulator.inject(Fault.http_status(status, retry_after="0"))
+    emulator.inject(Fault.http_status(status, retry_after="0.01"))
     outcome = call("chat", max_retries=1)
     assert outcome.error is None
     assert chat_requests(emulator) == 2
 
 
 def test_max_retries_zero_means_one_request(call: Callable[..., Outcome], emulator: NanoGPTEmulator) -> None:
-    emulator.inject(Fault.http_status(503, retry_after="0"), times=3)
+    emulator.inject(Fault.http_status(503, retry_after="0.01"), times=3)
     outcome = call("chat", max_retries=0)
     assert isinstance(outcome.error, ServiceUnavailableError)
     assert chat_requests(emulator) == 1
@@ -182,6 +183,7 @@ def test_max_retries_zero_means_one_request(call: Callable[..., Outcome], emulat
         (402, PaymentRequiredError),
         (403, PermissionDeniedError),
         (404, NotFoundError),
+        (409, ConflictError),
         (413, RequestTooLargeError),
     ],
 )
@@ -189,7 +191,7 @@ def test_max_retries_zero_means_one_request(call: Callable[..., Outcome], emulat
 def test_client_errors_are_not_retried(
     call: Callable[..., Outcome], emulator: NanoGPTEmulator, status: int, cls: type[APIStatusError], kind: str
 ) -> None:
-    emulator.inject(Fault.http_status(status, retry_after="0"), times=3)
+    emulator.inject(Fault.http_status(status, retry_after="0.01"), times=3)
     outcome = call(kind, max_retries=3)
     assert type(outcome.error) is cls
     assert outcome.error.status == status
@@ -406,7 +408,7 @@ def test_web_search_errors_use_the_legacy_string_envelope(emulator: NanoGPTEmula
 
 
 def test_web_search_is_retried_on_429(emulator: NanoGPTEmulator) -> None:
-    emulator.inject(Fault.http_status(429, retry_after="0"), path="/web")
+    emulator.inject(Fault.http_status(429, retry_after="0.01"), path="/web")
     with NanoGPTClient(api_key=KEY, base_url=emulator.base_url) as client:
         response = client.web_search({"query": "q"})
     assert response.results()

@@ -138,27 +138,27 @@ def test_previous_response_id_threads_the_conversation(
 def test_store_false_is_not_retrievable_and_bad_combinations_never_leave(
     client: NanoGPTClient, emulator: NanoGPTEmulator
 ) -> None:
-    unstored = client.responses_create({"model": "m", "input": "x", "store": False})
+    unstored = client.responses_create({"model": "openai/gpt-4o-mini", "input": "x", "store": False})
     with pytest.raises(NotFoundError) as info:
         client.responses_get(unstored.id or "")
     assert info.value.code == "response_not_found"
     emulator.clear()
     bad: list[dict[str, Any]] = [
-        {"model": "m", "input": "x", "previous_response_id": unstored.id, "store": False},
-        {"model": "m", "input": "x", "max_output_tokens": 15},
-        {"model": "m", "input": "x", "background": True, "retention_days": 0},
+        {"model": "openai/gpt-4o-mini", "input": "x", "previous_response_id": unstored.id, "store": False},
+        {"model": "openai/gpt-4o-mini", "input": "x", "max_output_tokens": 15},
+        {"model": "openai/gpt-4o-mini", "input": "x", "background": True, "retention_days": 0},
     ]
     for request in bad:
         with pytest.raises(ValueError):
             client.responses_create(request)
     with pytest.raises(ValueError, match="background"):
-        client.responses_stream({"model": "m", "input": "x", "background": True})
+        client.responses_stream({"model": "openai/gpt-4o-mini", "input": "x", "background": True})
     assert emulator.requests == []
 
 
 def test_unknown_previous_response_is_a_server_404(client: NanoGPTClient) -> None:
     with pytest.raises(NotFoundError, match="not found"):
-        client.responses_create({"model": "m", "input": "x", "previous_response_id": "resp_missing"})
+        client.responses_create({"model": "openai/gpt-4o-mini", "input": "x", "previous_response_id": "resp_missing"})
 
 
 def test_background_polls_until_completed(client: NanoGPTClient, emulator: NanoGPTEmulator) -> None:
@@ -175,7 +175,7 @@ def test_background_polls_until_completed(client: NanoGPTClient, emulator: NanoG
 
 def test_background_wait_is_bounded(client: NanoGPTClient, emulator: NanoGPTEmulator) -> None:
     emulator.responses_background_polls = 10_000
-    queued = client.responses_create({"model": "m", "input": "never", "background": True})
+    queued = client.responses_create({"model": "openai/gpt-4o-mini", "input": "never", "background": True})
     with pytest.raises(ResponseTimeoutError) as info:
         client.responses_wait(queued.id or "", poll_interval=0.001, timeout=0.05)
     assert info.value.last is not None and info.value.last.status == "in_progress"
@@ -184,7 +184,7 @@ def test_background_wait_is_bounded(client: NanoGPTClient, emulator: NanoGPTEmul
 
 
 def test_delete(client: NanoGPTClient, emulator: NanoGPTEmulator) -> None:
-    created = client.responses_create({"model": "m", "input": "x"})
+    created = client.responses_create({"model": "openai/gpt-4o-mini", "input": "x"})
     assert client.responses_get(created.id or "").output_text == "Hello! You said: x"
     deleted = client.responses_delete(created.id or "")
     assert (deleted.id, deleted.object, deleted.deleted) == (created.id, "response.deleted", True)
@@ -221,7 +221,7 @@ def test_stream_events_in_order_with_usage_in_terminal_event(
 
 def test_stream_event_order_for_a_text_reply(client: NanoGPTClient, emulator: NanoGPTEmulator) -> None:
     emulator.script(ChatReply(content="abcdef", chunk_size=3))
-    types = [e.type for e in client.responses_stream({"model": "m", "input": "x"})]
+    types = [e.type for e in client.responses_stream({"model": "openai/gpt-4o-mini", "input": "x"})]
     assert types == [
         "response.created",
         "response.in_progress",
@@ -238,7 +238,7 @@ def test_stream_event_order_for_a_text_reply(client: NanoGPTClient, emulator: Na
 
 def test_streamed_function_call(client: NanoGPTClient) -> None:
     acc = ResponsesAccumulator()
-    for event in client.responses_stream({"model": "m", "input": "weather in Oslo?", "tools": [WEATHER]}):
+    for event in client.responses_stream({"model": "openai/gpt-4o-mini", "input": "weather in Oslo?", "tools": [WEATHER]}):
         acc.add(event)
     turn = acc.result()
     assert [(c.name, json.loads(c.arguments)["city"]) for c in turn.tool_calls] == [("get_weather", "Oslo")]
@@ -255,11 +255,11 @@ def test_broken_streams_raise_stream_error(
 ) -> None:
     emulator.inject(fault, path="/responses")
     with pytest.raises(StreamError):
-        list(client.responses_stream({"model": "m", "input": "Hello"}))
+        list(client.responses_stream({"model": "openai/gpt-4o-mini", "input": "Hello"}))
 
 
 def test_incomplete_status_maps_to_length(client: NanoGPTClient) -> None:
-    response = client.responses_create({"model": "m", "input": "word " * 40, "max_output_tokens": 16})
+    response = client.responses_create({"model": "openai/gpt-4o-mini", "input": "word " * 40, "max_output_tokens": 16})
     assert response.status == "incomplete"
     assert response.incomplete_details == {"reason": "max_output_tokens"}
     assert turn_from_response(response).finish_reason == "length"
@@ -273,14 +273,14 @@ def test_endpoint_info_on_both_paths(emulator: NanoGPTEmulator) -> None:
 
 async def test_async_create_stream_background_and_delete(emulator: NanoGPTEmulator) -> None:
     async with AsyncNanoGPTClient(api_key=KEY, base_url=emulator.base_url) as client:
-        created = await client.responses_create({"model": "m", "input": "async hi"})
+        created = await client.responses_create({"model": "openai/gpt-4o-mini", "input": "async hi"})
         assert created.output_text == "Hello! You said: async hi"
         acc = ResponsesAccumulator()
-        async with await client.responses_stream({"model": "m", "input": "async stream"}) as stream:
+        async with await client.responses_stream({"model": "openai/gpt-4o-mini", "input": "async stream"}) as stream:
             async for event in stream:
                 acc.add(event)
         assert acc.result().content == "Hello! You said: async stream"
-        queued = await client.responses_create({"model": "m", "input": "bg", "background": True})
+        queued = await client.responses_create({"model": "openai/gpt-4o-mini", "input": "bg", "background": True})
         done = await client.responses_wait(queued.id or "", poll_interval=0.001)
         assert done.status == "completed"
         assert (await client.responses_get(created.id or "")).id == created.id
@@ -288,10 +288,10 @@ async def test_async_create_stream_background_and_delete(emulator: NanoGPTEmulat
         with pytest.raises(NotFoundError):
             await client.responses_get(created.id or "")
         emulator.responses_background_polls = 10_000
-        slow = await client.responses_create({"model": "m", "input": "bg", "background": True})
+        slow = await client.responses_create({"model": "openai/gpt-4o-mini", "input": "bg", "background": True})
         with pytest.raises(ResponseTimeoutError):
             await client.responses_wait(slow.id or "", poll_interval=0.001, timeout=0.05)
         emulator.inject(Fault.eof_without_done(after_chunks=2), path="/responses")
         with pytest.raises(StreamError):
-            async for _ in await client.responses_stream({"model": "m", "input": "x"}):
+            async for _ in await client.responses_stream({"model": "openai/gpt-4o-mini", "input": "x"}):
                 pass

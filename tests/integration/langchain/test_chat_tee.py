@@ -36,7 +36,7 @@ def collect(chunks: Any) -> AIMessageChunk:
 def verified(message: AIMessage) -> dict[str, Any]:
     result: dict[str, Any] = message.response_metadata["tee_verification"]
     assert result["status"] == "verified", result["reason"]
-    assert (result["nonce_ok"], result["signature_ok"], result["hashes_ok"]) == (True, True, True)
+    assert (result["nonce_ok"], result["signature_valid"], result["digests_match"]) == (True, True, True)
     assert result["request_id"] == message.response_metadata["id"]
     assert result["recovered_address"] == result["signing_address"]
     return result
@@ -107,7 +107,6 @@ def test_tools_still_work_when_verified(emulator: NanoGPTEmulator) -> None:
     ("mode", "reason"),
     [
         ("key", "signature recovers to"),
-        ("hashes", "exact response bytes"),
         ("nonce", "does not echo the nonce sent"),
     ],
 )
@@ -125,7 +124,7 @@ def test_tampered_raises_when_asked(emulator: NanoGPTEmulator) -> None:
     emulator.tee_tampered = True
     with pytest.raises(TEEVerificationError, match="failed") as info:
         chat(emulator, tee_raise_on_failure=True).invoke("Hello TEE")
-    assert info.value.verification.signature_ok is False
+    assert info.value.verification.signature_valid is False
     assert info.value.request_id is not None and info.value.request_id.startswith("chatcmpl-")
     seen: list[AIMessageChunk] = []
     with pytest.raises(TEEVerificationError):
@@ -182,10 +181,13 @@ async def test_async_invoke_and_stream(emulator: NanoGPTEmulator) -> None:
 
 
 async def test_async_tampered(emulator: NanoGPTEmulator) -> None:
-    emulator.tee_tampered = "hashes"
-    message = await chat(emulator).ainvoke("Hello TEE")
-    assert message.response_metadata["tee_verification"]["status"] == "failed"
-    with pytest.raises(TEEVerificationError, match="exact response bytes"):
+    emulator.tee_tampered = "hashes"  # genuine signature, other digests: partial, never raised
+    message = await chat(emulator, tee_raise_on_failure=True).ainvoke("Hello TEE")
+    result = message.response_metadata["tee_verification"]
+    assert (result["status"], result["signature_valid"], result["digests_match"]) == ("partial", True, False)
+    assert "exact response bytes" in result["reason"]
+    emulator.tee_tampered = "key"
+    with pytest.raises(TEEVerificationError, match="signature recovers to"):
         await chat(emulator, tee_raise_on_failure=True).ainvoke("Hello TEE")
     with pytest.raises(TEEVerificationError):
         [c async for c in chat(emulator, tee_raise_on_failure=True).astream("Hello TEE")]

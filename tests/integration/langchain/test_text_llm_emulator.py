@@ -24,12 +24,13 @@ def sent(emulator: NanoGPTEmulator) -> dict[str, Any]:
 
 
 def test_invoke_and_wire(emulator: NanoGPTEmulator) -> None:
-    text = llm(emulator, temperature=0.3, max_tokens=40, routing="price", billing_mode="paygo").invoke(
-        "Once upon a time", stop=["never"]
-    )
+    kimi = "moonshotai/kimi-k2-instruct"  # routing suffixes need a model with provider selection
+    text = llm(
+        emulator, model=kimi, temperature=0.3, max_tokens=40, routing="price", billing_mode="paygo"
+    ).invoke("Once upon a time", stop=["never"])
     assert text == "Hello! You said: Once upon a time"
     assert sent(emulator) == {
-        "model": f"{MODEL}:price",
+        "model": f"{kimi}:price",
         "prompt": "Once upon a time",
         "temperature": 0.3,
         "max_tokens": 40,

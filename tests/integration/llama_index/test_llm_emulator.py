@@ -264,7 +264,7 @@ async def test_completions_endpoint_option(make_llm: Factory, emulator: NanoGPTE
             {},
             {"webSearch": {"enabled": True, "provider": "tavily", "depth": "standard"}},
         ),
-        ({"routing": "speed"}, "openai/gpt-4o-mini:speed", {}, {}),
+        ({"routing": "speed", "model": "zai-org/glm-5"}, "zai-org/glm-5:speed", {}, {}),
         ({"provider": "novita"}, "openai/gpt-4o-mini", {"x-provider": "novita"}, {}),
         (
             {"provider": {"order": ["novita", "deepinfra"], "allow_fallbacks": False}},

@@ -244,6 +244,7 @@ def test_explicit_structured_output_flag_wins(make_llm: Factory, emulator: NanoG
     assert last_body(emulator)["tool_choice"] == "required"
     assert "response_format" not in last_body(emulator)
     emulator.clear()
+    emulator.accept_any_model = True  # an id outside every catalogue: only the explicit flags decide
     make_llm(
         model="acme/unknown", supports_structured_output=True, is_function_calling_model=True
     ).structured_predict(Person, PROMPT, text="Eve is 22")

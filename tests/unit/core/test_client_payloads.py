@@ -106,7 +106,7 @@ def test_caller_payload_is_never_mutated() -> None:
             return httpx.Response(
                 200, content=b"data: [DONE]\n\n", headers={"content-type": "text/event-stream"}
             )
-        return httpx.Response(200, json={"choices": []})
+        return httpx.Response(200, json={"choices": [{"message": {"content": "ok"}}]})
 
     client = NanoGPTClient(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler)))
     original = copy.deepcopy(PAYLOAD)
@@ -118,11 +118,38 @@ def test_caller_payload_is_never_mutated() -> None:
     assert seen[1]["stream_options"] == {"include_usage": False}, "an explicit caller choice is kept"
 
 
+def test_non_stream_chat_asks_for_usage_and_keeps_a_caller_choice() -> None:
+    """api-reference/endpoint/chat-completion.mdx: usage on non-streaming calls only with
+    ``"include_usage": true``; legacy ``/completions`` bodies are left as they are."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, json.loads(request.content)))
+        choice = {"index": 0, "message": {"role": "assistant", "content": "ok"}, "text": "ok"}
+        return httpx.Response(200, json={"choices": [choice]})
+
+    client = NanoGPTClient(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    client.chat({"model": "m", "messages": [], "include_usage": False})
+    client.completions({"model": "m", "prompt": "p"})
+    asyncio.run(
+        AsyncNanoGPTClient(
+            api_key="k", http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        ).chat({"model": "m", "messages": []})
+    )
+    assert seen == [
+        ("/api/v1/chat/completions", {"model": "m", "messages": [], "include_usage": False}),
+        ("/api/v1/completions", {"model": "m", "prompt": "p"}),
+        ("/api/v1/chat/completions", {"model": "m", "messages": [], "include_usage": True}),
+    ]
+
+
 def test_request_id_on_parsed_responses() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/embeddings"):
             return httpx.Response(200, json={"data": []}, headers={"X-Request-ID": "req_emb"})
-        return httpx.Response(200, json={"choices": []}, headers={"X-Request-ID": "req_chat"})
+        return httpx.Response(
+            200, json={"choices": [{"message": {"content": "ok"}}]}, headers={"X-Request-ID": "req_chat"}
+        )
 
     client = NanoGPTClient(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler)))
     assert client.chat(PAYLOAD).request_id == "req_chat"

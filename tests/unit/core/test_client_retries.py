@@ -17,6 +17,7 @@ import pytest
 
 from nanogpt_integrations.core import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AsyncNanoGPTClient,
     BadRequestError,
@@ -86,11 +87,23 @@ def test_retry_after_seconds_is_the_delay(chat: Callable[..., Any]) -> None:
     assert script.calls == 3
 
 
-def test_retry_after_is_capped(chat: Callable[..., Any]) -> None:
-    script = Script((429, {"Retry-After": "86400"}), OK)
-    result, sleeps = chat(script, max_retries=1)
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_above_the_cap_raises_at_once_with_the_hint(chat: Callable[..., Any], status: int) -> None:
+    script = Script((status, {"Retry-After": "100000", "X-Request-ID": "req_long"}), OK)
+    result, sleeps = chat(script, max_retries=2)
+    assert isinstance(result, APIStatusError)
+    assert (result.status, result.retry_after, result.request_id) == (status, 100000.0, "req_long")
+    assert "above max_retry_after (60s): not retried" in str(result)
+    assert (script.calls, sleeps) == (1, [])
+
+
+@pytest.mark.parametrize("hint", ["0", "-3", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_retry_after_zero_negative_or_past_backs_off(chat: Callable[..., Any], hint: str) -> None:
+    script = Script((503, {"Retry-After": hint}), (429, {"Retry-After": hint}), OK)
+    result, sleeps = chat(script, max_retries=2)
     assert not isinstance(result, Exception)
-    assert sleeps == [60.0]
+    assert script.calls == 3
+    assert 0.25 <= sleeps[0] <= 0.5 and 0.5 <= sleeps[1] <= 1.0, "no hammering: the normal backoff"
 
 
 def test_backoff_without_retry_after_grows_with_jitter(chat: Callable[..., Any]) -> None:

@@ -118,13 +118,6 @@ def test_non_finite_numbers_are_refused(value: float) -> None:
         build(call={"temperature": value})
 
 
-@pytest.mark.parametrize("header", ["a\r\nInjected: 1", "x\n", "caf\u00e9"])
-def test_bad_header_values_are_refused_without_showing_them(header: str) -> None:
-    with pytest.raises(ValueError) as info:
-        build(call={"extra_headers": {"X-Trace": header}})
-    assert header not in str(info.value) and "X-Trace" in str(info.value)
-
-
 @pytest.mark.parametrize("provider", ["a\r\nInjected: 1", "no\nvita", "caf\u00e9"])
 def test_bad_provider_ids_are_refused_at_construction(provider: str) -> None:
     with pytest.raises(ValueError, match="provider"):
@@ -315,3 +308,18 @@ def test_batch_rows_carry_no_stream_or_usage_fields_and_only_batchable_routes() 
         build(batch_row=True, stream=True)
     with pytest.raises(ValueError, match="batch row"):
         build(batch_row=True, mode=CallMode(verify_tee=True))
+
+
+@pytest.mark.parametrize(
+    ("tool", "message"),
+    [
+        ({"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"c": {"type": "strng"}}}}}, r"tools\[0\] \(f\): parameters.properties.c.type='strng'"),
+        ({"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"c": {"type": "array", "items": {"type": ["string", "nul"]}}}}}}, "items.type='nul'"),
+        ({"type": "function", "function": {"parameters": {}}}, "no function name"),
+    ],
+)  # fmt: skip
+def test_tool_schemas_with_bad_types_are_refused_before_sending(tool: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(call={"tools": [tool]})
+    with pytest.raises(TypeError, match="tools"):
+        build(call={"tools": ["not a tool"]})

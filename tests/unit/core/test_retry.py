@@ -40,10 +40,12 @@ def test_parse_retry_after_garbage_is_none(value: str | None) -> None:
 
 
 def test_retryable_statuses_match_the_reference() -> None:
-    assert frozenset({408, 409, 429, 500, 502, 503, 504}) == RETRYABLE_STATUSES
+    # api-reference/miscellaneous/error-handling.mdx: retry 408, 429, 500, 503 (and 504, a timeout);
+    # 502 is a transient gateway failure; never 400, 401, 402, 403, 404, 409, 413.
+    assert frozenset({408, 429, 500, 502, 503, 504}) == RETRYABLE_STATUSES
 
 
-@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, None])
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504, None])
 def test_should_retry_transient(status: int | None) -> None:
     policy = RetryPolicy(max_retries=2)
     assert policy.should_retry(0, status)
@@ -51,7 +53,7 @@ def test_should_retry_transient(status: int | None) -> None:
     assert not policy.should_retry(2, status)
 
 
-@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 413, 422])
+@pytest.mark.parametrize("status", [301, 400, 401, 402, 403, 404, 409, 413, 422])
 def test_should_not_retry_client_errors(status: int) -> None:
     assert not RetryPolicy(max_retries=5).should_retry(0, status)
 
@@ -62,12 +64,34 @@ def test_max_retries_zero_never_retries() -> None:
     assert not policy.should_retry(0, None)
 
 
-def test_retry_after_is_honoured_and_capped() -> None:
+def test_retry_after_is_honoured_up_to_the_cap() -> None:
     policy = RetryPolicy(max_retry_after=60.0)
     assert policy.delay(0, "1") == 1.0
     assert policy.delay(3, "7") == 7.0
-    assert policy.delay(0, "3600") == 60.0
-    assert policy.delay(0, email.utils.formatdate(time.time() + 7200, usegmt=True)) == 60.0
+    assert policy.delay(0, "60") == 60.0
+
+
+@pytest.mark.parametrize("hint", ["60.5", "3600", "100000"])
+def test_retry_after_above_the_cap_means_do_not_retry(hint: str) -> None:
+    assert RetryPolicy(max_retry_after=60.0).delay(0, hint) is None
+
+
+def test_retry_after_date_above_the_cap_means_do_not_retry() -> None:
+    assert RetryPolicy().delay(0, email.utils.formatdate(time.time() + 7200, usegmt=True)) is None
+
+
+@pytest.mark.parametrize("hint", ["0", "-5", "0.0", "inf", "-inf"])
+def test_retry_after_zero_or_negative_falls_back_to_backoff(hint: str) -> None:
+    policy = RetryPolicy(initial_delay=0.5, max_delay=8.0)
+    for attempt, backoff in ((0, 0.5), (2, 2.0)):
+        delays = [policy.delay(attempt, hint) for _ in range(50)]
+        assert all(d is not None and backoff / 2 <= d <= backoff for d in delays), delays
+
+
+def test_retry_after_date_in_the_past_falls_back_to_backoff() -> None:
+    past = email.utils.formatdate(time.time() - 600, usegmt=True)
+    delays = [RetryPolicy(initial_delay=0.5).delay(0, past) for _ in range(50)]
+    assert all(d is not None and 0.25 <= d <= 0.5 for d in delays)
 
 
 def test_garbage_retry_after_falls_back_to_backoff() -> None:
