@@ -1,7 +1,8 @@
 """Run the README's code as a reader would: the first-screen offline recipe (shell lines, verbatim but for
 the port) and every ```python block, against the bundled emulator.
 
-Two users: ``tests/unit/test_readme.py`` (and its docs-page checks) imports it, and ``make release-check``
+Two users: the tests of README.md and docs/*.md (``tests/unit/test_readme.py``, ``test_docs_pages.py``)
+import it, and ``make release-check``
 runs it as a script with the Python of a fresh venv that holds only the built wheel and its runtime
 dependencies::
 
@@ -28,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-#: The heading of the first-screen recipe, and the port it is written for.
+#: The heading of the README's first-screen recipe.
 RECIPE_HEADING = "## Offline in three lines"
-RECIPE_PORT = "8765"
+EMULATOR_COMMAND = re.compile(r"\bnanogpt-emulator\b")
 #: What the emulator answers to the recipe's ``invoke('Hi')``.
 RECIPE_REPLY = "Hello! You said: Hi"
 
@@ -44,9 +45,9 @@ def code_blocks(text: str, language: str) -> list[tuple[int, str]]:
     ]
 
 
-def offline_recipe(text: str) -> list[str]:
-    """The shell lines of the first ```bash block under :data:`RECIPE_HEADING`, as written."""
-    section = text[text.index(RECIPE_HEADING) :]
+def shell_recipe(text: str, heading: str = RECIPE_HEADING) -> list[str]:
+    """The lines of the first ```bash block under ``heading``, as written."""
+    section = text[text.index(f"{heading}\n") :]
     ((_, code), *_) = code_blocks(section, "bash")
     return code.strip().splitlines()
 
@@ -68,13 +69,14 @@ class RecipeRun:
 def run_offline_recipe(lines: list[str], bin_dir: Path, timeout: float = 90.0) -> RecipeRun:
     """Run the recipe's lines in bash, then the README's ``kill %1``.
 
-    The lines run as written except that the port becomes a free one (so parallel runs cannot collide);
+    The lines run as written except that every ``nanogpt-emulator`` gets ``--port`` with a free port
+    instead of the default 8765 (so parallel runs cannot collide);
     ``nanogpt-emulator`` and ``python`` come from ``bin_dir`` (a venv's ``bin``), no ``NANOGPT_*``
     variable is inherited, and the working directory is empty, so ``python -c`` imports the installed
     package. The whole process group is ended afterwards, whatever happened.
     """
-    port = str(_free_port())
-    script = "\n".join(["set -e", *(line.replace(RECIPE_PORT, port) for line in lines), "kill %1"])
+    option = f"nanogpt-emulator --port {_free_port()}"
+    script = "\n".join(["set -e", *(EMULATOR_COMMAND.sub(option, line) for line in lines), "kill %1"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("NANOGPT_") and k != "OPENAI_API_KEY"}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     with tempfile.TemporaryDirectory() as cwd:
@@ -97,18 +99,18 @@ def run_offline_recipe(lines: list[str], bin_dir: Path, timeout: float = 90.0) -
     return RecipeRun(script, process.returncode, stdout, stderr)
 
 
-def run_python_block(where: str, code: str, emulator: Any) -> str:
+def run_python_block(where: str, code: str, emulator: Any, *, must_talk: bool = True) -> str:
     """Execute one block in a fresh namespace; return what it printed.
 
-    Fails unless the block talked to ``emulator`` (or runs its own, or shows a refusal made before
-    sending): a block that silently does nothing is not a working example.
+    With ``must_talk``, fails unless the block talked to ``emulator`` (or runs its own, or shows a
+    refusal made before sending): a block that silently does nothing is not a working example.
     """
     before = len(emulator.requests)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(code, where, "exec"), {"__name__": where.replace(".", "_").replace(":", "_line_")})
     out = printed.getvalue()
-    if "NanoGPTEmulator()" not in code:
+    if must_talk and "NanoGPTEmulator(" not in code:
         talked = len(emulator.requests) > before or "refused: True" in out
         assert talked, f"{where}: the block sent no request (and showed no refusal)"
     return out
@@ -127,7 +129,7 @@ def main(argv: list[str]) -> int:
     print(f"readme_runner: nanogpt_integrations {nanogpt_integrations.__version__} from {installed.parent}")
     text = readme.read_text(encoding="utf-8")
     failures: list[str] = []
-    run = run_offline_recipe(offline_recipe(text), Path(sys.executable).parent)
+    run = run_offline_recipe(shell_recipe(text), Path(sys.executable).parent)
     last = run.stdout.strip().splitlines()[-1:] or [""]
     if run.returncode != 0 or last[0] != RECIPE_REPLY:
         failures.append(

@@ -20,12 +20,11 @@ from nanogpt_integrations.testing import NanoGPTEmulator
 from tests.readme_runner import (
     FENCE,
     RECIPE_HEADING,
-    RECIPE_PORT,
     RECIPE_REPLY,
     code_blocks,
-    offline_recipe,
     run_offline_recipe,
     run_python_block,
+    shell_recipe,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +34,13 @@ PAGES = [README, *DOCS]
 #: Pages whose python blocks another test runs (with the setup they need).
 RUN_ELSEWHERE = {
     "batch.md": "tests/integration/test_batch_docs.py",
+    "emulator.md": "tests/unit/test_docs_pages.py",
+    "providers.md": "tests/unit/test_docs_pages.py",
 }
 #: Pages the README links that other branches are writing at the same time. A page listed here may be
 #: absent; once it exists, the test below asks for it to be removed from this set.
 PENDING_PAGES = {
-    "docs/errors-and-retries.md",
     "docs/state-and-concurrency.md",
-    "docs/emulator.md",
-    "docs/providers.md",
 }
 #: The first screen: what a reader sees before scrolling.
 FIRST_SCREEN = 45
@@ -97,21 +95,21 @@ def test_the_first_screen_has_install_and_the_offline_recipe() -> None:
 
 
 def test_offline_recipe_runs_verbatim_against_a_real_emulator_process() -> None:
-    lines = offline_recipe(text_of(README))
-    assert len(lines) == 3
-    start, export, snippet = lines
-    assert start.startswith("nanogpt-emulator ") and RECIPE_PORT in start and "&" in start
-    assert export.startswith("export NANOGPT_BASE_URL=") and "NANOGPT_API_KEY=" in export
-    assert RECIPE_PORT in export, "the exported URL names the port the emulator was started on"
-    assert snippet.startswith("python -c ")
+    lines = shell_recipe(text_of(README))
+    assert [line.split("#")[0].strip() for line in lines[:2]] == [
+        "nanogpt-emulator &",
+        'eval "$(nanogpt-emulator --print-env)"',
+    ]
+    assert len(lines) == 3 and lines[2].startswith("python -c ")
 
     run = run_offline_recipe(lines, Path(sys.executable).parent)
 
     assert run.returncode == 0, (run.script, run.stderr)
     out = run.stdout.strip().splitlines()
     assert out[-1] == RECIPE_REPLY
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/v1", out[0]), "the emulator printed its base URL"
-    assert f":{RECIPE_PORT}/" not in run.script, "the test ran on a free port, not the README's"
+    (port,) = set(re.findall(r"nanogpt-emulator --port (\d+)", run.script))
+    assert out[0] == f"http://127.0.0.1:{port}/api/v1", "the emulator started by line 1 answered"
+    assert port != "8765", "the test ran on a free port, not the default one"
 
 
 # -- code in the README and the docs pages -----------------------------------------------------------
@@ -188,8 +186,6 @@ def test_linked_files_exist(page: Path) -> None:
 def test_the_readme_links_every_docs_page() -> None:
     text = text_of(README)
     for page in [*DOCS, *(ROOT / name for name in PENDING_PAGES)]:
-        if page.name == "emulator-readme-section.md":  # to be merged into docs/emulator.md
-            continue
         assert f"]({name_of(page)})" in text, name_of(page)
 
 
