@@ -127,8 +127,10 @@ class NanoGPTBatchJob(MappedBatchJob[Any]):
 
     def _trace_args(self) -> tuple[dict[str, Any], dict[str, Any]]:
         model = self._plan.model
-        params = model._get_invocation_params(stop=None, **self._kwargs)
-        meta = {**model._get_ls_params(stop=None, **self._kwargs), "nanogpt_batch_id": self.id}
+        kwargs = dict(self._kwargs)
+        stop = kwargs.pop("stop", None)
+        params = model._get_invocation_params(stop=stop, **kwargs)
+        meta = {**model._get_ls_params(stop=stop, **kwargs), "nanogpt_batch_id": self.id}
         return params, meta
 
     def _manager_args(self, index: int, meta: dict[str, Any]) -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
 from llama_index.core.callbacks import CBEventType, EventPayload
@@ -38,7 +38,7 @@ from nanogpt_integrations.core.request import WireRequest
 
 from ._responses import chat_to_completion, turn_to_response
 from ._structured import schema_format
-from ._tools import tool_selections, trim_to_one_tool_call
+from ._tools import tool_choice_to_wire, tool_selections, trim_to_one_tool_call
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -203,7 +203,7 @@ def _shape(
     kind: BatchKind,
     kwargs: Mapping[str, Any],
     *,
-    tools: Sequence[BaseTool] | None,
+    tools: Sequence[BaseTool | Mapping[str, Any]] | None,
     tool_required: bool,
     tool_choice: str | dict[str, Any] | None,
     allow_parallel_tool_calls: bool,
@@ -226,8 +226,17 @@ def _shape(
 
         tool = get_function_tool(output_cls)
         tools, tool_choice, shape.parallel = [tool], tool.metadata.name, False
-    if tools:
-        prepared = llm._prepare_chat_with_tools(tools, tool_required=tool_required, tool_choice=tool_choice)
+    if tools and all(isinstance(tool, Mapping) for tool in tools):
+        # Wire-form tool dicts, as ``chat(messages, tools=[...])`` sends them.
+        shape.kwargs.update(
+            tools=list(tools), tool_choice=tool_choice_to_wire(tool_choice, tool_required=tool_required)
+        )
+    elif tools:
+        if any(isinstance(tool, Mapping) for tool in tools):
+            raise TypeError("tools: pass LlamaIndex tools or wire-form tool dicts, not a mix of both")
+        prepared = llm._prepare_chat_with_tools(
+            cast("Sequence[BaseTool]", tools), tool_required=tool_required, tool_choice=tool_choice
+        )
         shape.kwargs.update(tools=prepared["tools"], tool_choice=prepared["tool_choice"])
     return shape
 
@@ -272,7 +281,7 @@ def submit(
     kind: BatchKind,
     values: Sequence[Any],
     *,
-    tools: Sequence[BaseTool] | None = None,
+    tools: Sequence[BaseTool | Mapping[str, Any]] | None = None,
     tool_required: bool = False,
     tool_choice: str | dict[str, Any] | None = None,
     allow_parallel_tool_calls: bool = False,
@@ -305,7 +314,7 @@ async def asubmit(
     kind: BatchKind,
     values: Sequence[Any],
     *,
-    tools: Sequence[BaseTool] | None = None,
+    tools: Sequence[BaseTool | Mapping[str, Any]] | None = None,
     tool_required: bool = False,
     tool_choice: str | dict[str, Any] | None = None,
     allow_parallel_tool_calls: bool = False,
