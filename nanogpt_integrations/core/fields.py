@@ -125,6 +125,12 @@ class NanoGPTFields(BaseModel):
     tee_raise_on_failure: bool = False
     """Raise ``TEEVerificationError`` when a TEE verification fails (``unavailable`` never raises)."""
 
+    # -- client-side limits ---------------------------------------------------------------------------
+    requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Client-side rate limit (token bucket) shared by every client of this process for the same key
+    and host; NanoGPT documents 25 requests per second (api-reference/miscellaneous/rate-limits.mdx,
+    ``RECOMMENDED_REQUESTS_PER_SECOND``). None = no limit."""
+
     _options_memo: StrictMemo[NanoGPTOptions] = PrivateAttr(default_factory=StrictMemo)
     #: Where unknown constructor arguments go (request body fields): set by each adapter class.
     _extra_field: ClassVar[str] = "model_kwargs"

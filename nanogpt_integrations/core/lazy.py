@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LazyClients"]
 
-_SETTINGS = ("api_key", "base_url", "timeout", "max_retries", "default_headers")
+_SETTINGS = ("api_key", "base_url", "timeout", "max_retries", "default_headers", "requests_per_second")
 
 
 def _secret_value(value: Any) -> Any:
@@ -59,6 +59,7 @@ class LazyClients:
             settings.get("timeout"),
             settings.get("max_retries", 2),
             tuple(sorted(headers.items())),
+            settings.get("requests_per_second"),
         )
 
     def __repr__(self) -> str:

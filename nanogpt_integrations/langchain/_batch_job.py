@@ -125,95 +125,91 @@ class NanoGPTBatchJob(MappedBatchJob[Any]):
         meta["custom_id"] = outcome.result.custom_id
         return result
 
-    def _trace_args(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _runs(
+        self,
+        results: list[ChatResult | BaseException],
+        manager_type: type[CallbackManager | AsyncCallbackManager],
+    ) -> Iterator[tuple[Any, dict[str, Any], ChatResult | BaseException]]:
+        """For each row with callbacks to call: its manager, the ``on_chat_model_start`` arguments
+        (what ``BaseChatModel.generate`` passes) and its result or error."""
         model = self._plan.model
         kwargs = dict(self._kwargs)
         stop = kwargs.pop("stop", None)
         params = model._get_invocation_params(stop=stop, **kwargs)
         meta = {**model._get_ls_params(stop=stop, **kwargs), "nanogpt_batch_id": self.id}
-        return params, meta
+        for result, index in zip(results, self._positions(len(results)), strict=True):
+            config = self._config(index)
+            manager = manager_type.configure(
+                config.get("callbacks"),
+                model.callbacks,
+                model.verbose,
+                config.get("tags"),
+                model.tags,
+                {**(config.get("metadata") or {}), **meta},
+                model.metadata,
+            )
+            if not manager.handlers:
+                continue
+            start = {
+                "serialized": model._serialized,
+                "messages": [self._messages.get(index, [])],
+                "invocation_params": params,
+                "options": {"stop": stop},
+                "name": config.get("run_name"),
+                "batch_size": len(results),
+            }
+            yield manager, start, result
 
-    def _manager_args(self, index: int, meta: dict[str, Any]) -> tuple[Any, ...]:
-        model, config = self._plan.model, self._config(index)
-        return (
-            config.get("callbacks"),
-            model.callbacks,
-            model.verbose,
-            config.get("tags"),
-            model.tags,
-            {**(config.get("metadata") or {}), **meta},
-            model.metadata,
-        )
+    def _steps_after(
+        self, results: list[ChatResult | BaseException]
+    ) -> Iterator[tuple[Runnable[Any, Any] | None, BaseMessage | BaseException, RunnableConfig]]:
+        """Each row's message (or error), the steps that still run on it, and its config."""
+        post = Plan.chain(self._plan.post)
+        for result, index in zip(results, self._positions(len(results)), strict=True):
+            value = result if isinstance(result, BaseException) else result.generations[0].message
+            yield post, value, self._config(index)
 
     def _convert(self, outcomes: list[RowOutcome]) -> list[Any]:
         results = [self._result(outcome) for outcome in outcomes]
-        positions = self._positions(len(outcomes))
-        params, meta = self._trace_args()
-        model = self._plan.model
-        for result, index in zip(results, positions, strict=True):
-            manager = CallbackManager.configure(*self._manager_args(index, meta))
-            if not manager.handlers:
-                continue
-            (run,) = manager.on_chat_model_start(
-                model._serialized,
-                [self._messages.get(index, [])],
-                invocation_params=params,
-                options={"stop": None},
-                name=self._config(index).get("run_name"),
-                batch_size=len(results),
-            )
+        for manager, start, result in self._runs(results, CallbackManager):
+            (run,) = manager.on_chat_model_start(**start)
             if isinstance(result, BaseException):
                 run.on_llm_error(result)
             else:
-                run.on_llm_end(LLMResult(generations=[result.generations], llm_output=result.llm_output))
-        post = Plan.chain(self._plan.post)
+                run.on_llm_end(_llm_result(result))
         outputs: list[Any] = []
-        for result, index in zip(results, positions, strict=True):
-            if isinstance(result, BaseException):
-                outputs.append(result)
+        for post, value, config in self._steps_after(results):
+            if isinstance(value, BaseException) or post is None:
+                outputs.append(value)
                 continue
-            message = result.generations[0].message
             try:
-                outputs.append(message if post is None else post.invoke(message, self._config(index)))
+                outputs.append(post.invoke(value, config))
             except Exception as exc:
                 outputs.append(exc)
         return outputs
 
     async def _aconvert(self, outcomes: list[RowOutcome]) -> list[Any]:
         results = [self._result(outcome) for outcome in outcomes]
-        positions = self._positions(len(outcomes))
-        params, meta = self._trace_args()
-        model = self._plan.model
-        for result, index in zip(results, positions, strict=True):
-            manager = AsyncCallbackManager.configure(*self._manager_args(index, meta))
-            if not manager.handlers:
-                continue
-            (run,) = await manager.on_chat_model_start(
-                model._serialized,
-                [self._messages.get(index, [])],
-                invocation_params=params,
-                options={"stop": None},
-                name=self._config(index).get("run_name"),
-                batch_size=len(results),
-            )
+        for manager, start, result in self._runs(results, AsyncCallbackManager):
+            (run,) = await manager.on_chat_model_start(**start)
             if isinstance(result, BaseException):
                 await run.on_llm_error(result)
             else:
-                await run.on_llm_end(
-                    LLMResult(generations=[result.generations], llm_output=result.llm_output)
-                )
-        post = Plan.chain(self._plan.post)
+                await run.on_llm_end(_llm_result(result))
         outputs: list[Any] = []
-        for result, index in zip(results, positions, strict=True):
-            if isinstance(result, BaseException):
-                outputs.append(result)
+        for post, value, config in self._steps_after(results):
+            if isinstance(value, BaseException) or post is None:
+                outputs.append(value)
                 continue
-            message = result.generations[0].message
             try:
-                outputs.append(message if post is None else await post.ainvoke(message, self._config(index)))
+                outputs.append(await post.ainvoke(value, config))
             except Exception as exc:
                 outputs.append(exc)
         return outputs
+
+
+def _llm_result(result: ChatResult) -> LLMResult:
+    return LLMResult(generations=[result.generations], llm_output=result.llm_output)
 
 
 # -- submitting -------------------------------------------------------------------------------------

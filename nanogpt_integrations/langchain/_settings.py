@@ -86,6 +86,7 @@ class NanoGPTSettings(NanoGPTFields):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            requests_per_second=self.requests_per_second,
         )
 
     def _sync_client(self) -> NanoGPTClient:

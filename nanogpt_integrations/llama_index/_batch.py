@@ -11,7 +11,7 @@ re-attaching and totals are the core's (:class:`~nanogpt_integrations.core.batch
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
     from pydantic import BaseModel
 
-    from nanogpt_integrations.core.batch import AsyncBatchJob, BatchJob
+    from nanogpt_integrations.core.batch import AsyncBatchJob, BatchJob, BatchRequest
 
     from .llms import NanoGPTLLM
 
@@ -201,14 +201,16 @@ def _tool_mode(llm: NanoGPTLLM, output_cls: type[BaseModel] | None) -> bool:
 def _shape(
     llm: NanoGPTLLM,
     kind: BatchKind,
-    kwargs: Mapping[str, Any],
     *,
-    tools: Sequence[BaseTool | Mapping[str, Any]] | None,
-    tool_required: bool,
-    tool_choice: str | dict[str, Any] | None,
-    allow_parallel_tool_calls: bool,
-    output_cls: type[BaseModel] | None,
+    tools: Sequence[BaseTool | Mapping[str, Any]] | None = None,
+    tool_required: bool = False,
+    tool_choice: str | dict[str, Any] | None = None,
+    allow_parallel_tool_calls: bool = False,
+    output_cls: type[BaseModel] | None = None,
+    **kwargs: Any,
 ) -> _Shape:
+    """What every row asks for: the call's kwargs plus tools (LlamaIndex tools, as in
+    ``chat_with_tools``, or wire-form dicts, as in ``chat``) or a structured-output request."""
     if kind == "complete" and llm.use_completions_endpoint:
         raise ValueError(
             "use_completions_endpoint=True: the legacy /completions endpoint cannot be a batch row "
@@ -216,7 +218,7 @@ def _shape(
         )
     if tools and output_cls is not None:
         raise ValueError("pass tools or output_cls, not both")
-    shape = _Shape(kind, dict(kwargs), output_cls, parallel=allow_parallel_tool_calls or not tools)
+    shape = _Shape(kind, kwargs, output_cls, parallel=allow_parallel_tool_calls or not tools)
     if output_cls is not None:
         shape.tool_mode = _tool_mode(llm, output_cls)
         if not shape.tool_mode:
@@ -243,10 +245,26 @@ def _shape(
 
 @dataclass
 class _Rows:
+    """Builds each row through ``NanoGPTLLM._wire`` and keeps what it was built from (for callbacks)."""
+
     llm: NanoGPTLLM
     shape: _Shape
     row_kwargs: Sequence[Mapping[str, Any]] | None
     inputs: dict[int, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, llm: NanoGPTLLM, kind: BatchKind, values: Sequence[Any], options: dict[str, Any]
+    ) -> tuple[_Rows, Iterator[BatchRequest]]:
+        """The rows of one submission (lazily built) from ``submit``'s options."""
+        row_kwargs = options.pop("row_kwargs", None)
+        custom_ids = options.pop("custom_ids", None)
+        if row_kwargs is not None and len(row_kwargs) != len(values):
+            raise ValueError(
+                f"row_kwargs has {len(row_kwargs)} entries for {len(values)} inputs; give one per input"
+            )
+        rows = cls(llm, _shape(llm, kind, **options), row_kwargs)
+        return rows, wire_rows(enumerate(values), rows.build, custom_ids=custom_ids)
 
     def build(self, item: tuple[int, Any]) -> WireRequest:
         index, value = item
@@ -266,47 +284,21 @@ class _Rows:
         return wire
 
 
-def _rows(
-    llm: NanoGPTLLM, shape: _Shape, values: Sequence[Any], row_kwargs: Sequence[Mapping[str, Any]] | None
-) -> _Rows:
-    if row_kwargs is not None and len(row_kwargs) != len(values):
-        raise ValueError(
-            f"row_kwargs has {len(row_kwargs)} entries for {len(values)} inputs; give one per input"
-        )
-    return _Rows(llm, shape, row_kwargs)
-
-
 def submit(
     llm: NanoGPTLLM,
     kind: BatchKind,
     values: Sequence[Any],
     *,
-    tools: Sequence[BaseTool | Mapping[str, Any]] | None = None,
-    tool_required: bool = False,
-    tool_choice: str | dict[str, Any] | None = None,
-    allow_parallel_tool_calls: bool = False,
-    output_cls: type[BaseModel] | None = None,
-    row_kwargs: Sequence[Mapping[str, Any]] | None = None,
-    custom_ids: Sequence[str] | None = None,
     workflow: WorkflowChoice = "auto",
     metadata: Mapping[str, str] | None = None,
-    **kwargs: Any,
+    **options: Any,
 ) -> NanoGPTBatchJob:
-    """Submit ``values`` (message lists or prompts) as one Batch API job (see ``NanoGPTLLM.batch_submit_chat``)."""
-    shape = _shape(
-        llm,
-        kind,
-        kwargs,
-        tools=tools,
-        tool_required=tool_required,
-        tool_choice=tool_choice,
-        allow_parallel_tool_calls=allow_parallel_tool_calls,
-        output_cls=output_cls,
-    )
-    rows = _rows(llm, shape, values, row_kwargs)
-    lines = wire_rows(enumerate(values), rows.build, custom_ids=custom_ids)
+    """Submit ``values`` (message lists or prompts) as one Batch API job; ``options`` are those of
+    ``NanoGPTLLM.batch_submit_chat`` (``row_kwargs``, ``custom_ids``, ``tools``, ``output_cls``, ...)
+    and the call's kwargs."""
+    rows, lines = _Rows.of(llm, kind, values, options)
     core = BatchClient(llm.client).submit(lines, workflow=workflow, metadata=metadata)
-    return NanoGPTBatchJob(core, llm, shape, inputs=rows.inputs)
+    return NanoGPTBatchJob(core, llm, rows.shape, inputs=rows.inputs)
 
 
 async def asubmit(
@@ -314,31 +306,13 @@ async def asubmit(
     kind: BatchKind,
     values: Sequence[Any],
     *,
-    tools: Sequence[BaseTool | Mapping[str, Any]] | None = None,
-    tool_required: bool = False,
-    tool_choice: str | dict[str, Any] | None = None,
-    allow_parallel_tool_calls: bool = False,
-    output_cls: type[BaseModel] | None = None,
-    row_kwargs: Sequence[Mapping[str, Any]] | None = None,
-    custom_ids: Sequence[str] | None = None,
     workflow: WorkflowChoice = "auto",
     metadata: Mapping[str, str] | None = None,
-    **kwargs: Any,
+    **options: Any,
 ) -> NanoGPTBatchJob:
     """Async :func:`submit`."""
-    if output_cls is not None and llm.supports_structured_output is None:
+    if options.get("output_cls") is not None and llm.supports_structured_output is None:
         await llm.amodel_info()  # the json_schema decision reads the catalogue; fetch it without blocking
-    shape = _shape(
-        llm,
-        kind,
-        kwargs,
-        tools=tools,
-        tool_required=tool_required,
-        tool_choice=tool_choice,
-        allow_parallel_tool_calls=allow_parallel_tool_calls,
-        output_cls=output_cls,
-    )
-    rows = _rows(llm, shape, values, row_kwargs)
-    lines = wire_rows(enumerate(values), rows.build, custom_ids=custom_ids)
+    rows, lines = _Rows.of(llm, kind, values, options)
     core = await AsyncBatchClient(llm.async_client).submit(lines, workflow=workflow, metadata=metadata)
-    return NanoGPTBatchJob(core, llm, shape, inputs=rows.inputs)
+    return NanoGPTBatchJob(core, llm, rows.shape, inputs=rows.inputs)

@@ -165,6 +165,7 @@ class NanoGPTLLM(NanoGPTFields, StructuredOutput, FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            requests_per_second=self.requests_per_second,
         )
 
     @property
