@@ -115,11 +115,12 @@ def test_1000_row_responses_batch_file_backed(fast: NanoGPTEmulator) -> None:
     assert out[999].content == "Hello! You said: Summarise review 999"
     assert all(m.usage_metadata and m.usage_metadata["total_tokens"] > 0 and m.response_metadata["cost"] > 0 for m in out)
     assert fast.batches.batches[job.id].endpoint == "/v1/responses"
-    assert rows_sent(fast, job.id)[0] == {
+    llm.invoke("Summarise review 0")
+    assert rows_sent(fast, job.id)[0] == fast.last_request("/responses").body == {
         "model": "gpt-4.1-mini",
         "input": [{"type": "message", "role": "user", "content": "Summarise review 0"}],
         "max_output_tokens": 32,
-    }
+    }  # a Responses row is exactly the synchronous body
 
 
 # -- the same request path as invoke ---------------------------------------------------------------------
