@@ -73,6 +73,9 @@ CONTROL_NAMES = frozenset(
         "model_kwargs",
         "additional_kwargs",
         "stream",
+        # Picks the Batch API for LangChain's batch()/abatch() (api-reference/endpoint/batches.mdx);
+        # never a body field.
+        "use_batch_api",
     }
     | MODE_NAMES
 )
@@ -469,10 +472,12 @@ def build_request(request: ChatRequest) -> WireRequest:
         final["messages"] = wire_messages(final["messages"], replay_reasoning=request.replay_reasoning)
 
     if request.batch_row:
-        if route not in ("chat", "responses") or request.stream:
+        streams = request.stream or _asks_to_stream(request, final)
+        if route not in ("chat", "responses") or streams:
             raise ValueError(
                 f"a batch row can only be a non-streaming chat or Responses request; this one is {route!r}"
-                f"{' and streams' if request.stream else ''} (api-reference/endpoint/batches.mdx)"
+                f"{' and asks for stream=True' if streams else ''} (api-reference/endpoint/batches.mdx: "
+                '"Batch requests are non-streaming")'
             )
         include_usage = False
     elif request.stream:
@@ -487,6 +492,19 @@ def build_request(request: ChatRequest) -> WireRequest:
         return WireRequest("responses", body, out_headers, mode)
     stream_fields(final, stream=request.stream, include_usage=include_usage)
     return WireRequest(route, final, out_headers, mode)
+
+
+def _asks_to_stream(request: ChatRequest, body: Mapping[str, Any]) -> bool:
+    """True when a level of ``request`` (per-call kwargs, extra fields, nested ``model_kwargs`` /
+    ``additional_kwargs``, or ``extra_body`` in ``body``) says ``stream=True``: a batch row refuses
+    it rather than dropping it."""
+    levels: list[Mapping[str, Any]] = [request.call, request.extra, body]
+    for level in (request.call, request.extra):
+        for name in ("model_kwargs", "additional_kwargs"):
+            nested = level.get(name)
+            if isinstance(nested, Mapping):
+                levels.append(nested)
+    return any(bool(level.get("stream")) for level in levels)
 
 
 _NO_STORE = "store=False or retention_days=0"

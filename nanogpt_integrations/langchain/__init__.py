@@ -1,4 +1,5 @@
-"""LangChain integration: chat model, text LLM, cost callback, web-search retriever/tool, embeddings.
+"""LangChain integration: chat model (and its Batch API jobs), text LLM, cost callback, web-search
+retriever/tool, embeddings.
 
 Names load lazily so that importing one piece does not import the others.
 """
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._batch_job import NanoGPTBatchJob, abatch_submit, batch_submit
     from .callbacks import NanoGPTCallbackHandler, get_nanogpt_callback
     from .chat_models import ChatNanoGPT
     from .embeddings import NanoGPTEmbeddings
@@ -20,10 +22,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ChatNanoGPT",
     "NanoGPT",
+    "NanoGPTBatchJob",
     "NanoGPTCallbackHandler",
     "NanoGPTEmbeddings",
     "NanoGPTWebSearchRetriever",
     "NanoGPTWebSearchTool",
+    "abatch_submit",
+    "batch_submit",
     "get_nanogpt_callback",
 ]
 
@@ -35,6 +40,9 @@ _LAZY = {
     "NanoGPTWebSearchRetriever": ".retrievers",
     "NanoGPTWebSearchTool": ".tools",
     "NanoGPTEmbeddings": ".embeddings",
+    "NanoGPTBatchJob": "._batch_job",
+    "batch_submit": "._batch_job",
+    "abatch_submit": "._batch_job",
 }
 
 

@@ -24,6 +24,7 @@ from ..core import ModelInfo
 from ..core.calls import AsyncReplyStream, Reply, ReplyStream, acomplete, complete
 from ..core.request import WireRequest, build_request
 from . import _profile
+from ._batch import BatchMethods
 from ._chunks import agenerate_chunks, generate_chunks, last_chunk
 from ._messages import convert_messages
 from ._responses import chat_result
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatNanoGPT"]
 
 
-class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
+class ChatNanoGPT(NanoGPTSettings, BatchMethods, BaseChatModel):
     """NanoGPT chat completions (``/api/v1/chat/completions``) with every NanoGPT option typed.
 
     >>> from nanogpt_integrations.langchain import ChatNanoGPT
@@ -60,6 +61,11 @@ class ChatNanoGPT(NanoGPTSettings, BaseChatModel):
     """
 
     model_config = ConfigDict(defer_build=False)
+
+    use_batch_api: bool = False
+    """``batch()`` / ``abatch()`` send the inputs as one NanoGPT Batch API job (half price, run
+    asynchronously by NanoGPT) and block until its results are in (also per call:
+    ``batch(inputs, use_batch_api=True)``). ``batch_submit`` returns the job instead (docs/batch.md)."""
 
     # -- LangChain plumbing ------------------------------------------------------------------------
 

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
     from nanogpt_integrations.core import AsyncNanoGPTClient, ModelProviders, NanoGPTClient
 
+    from ._batch import NanoGPTBatchJob
+
 __all__ = ["FALLBACK_CONTEXT_WINDOW", "NanoGPTLLM"]
 
 logger = logging.getLogger("nanogpt_integrations")
@@ -485,3 +487,39 @@ class NanoGPTLLM(NanoGPTFields, OwnsClients, StructuredOutput, FunctionCallingLL
     async def acheck_provider(self) -> ModelProviders:
         """Async :meth:`check_provider`."""
         return await self.async_client.check_provider(self.model, self._nanogpt_options())
+
+    # -- Batch API (half price, asynchronous; docs/batch.md) ---------------------------------------
+
+    def batch_submit_chat(self, messages: Sequence[Sequence[ChatMessage]], **kwargs: Any) -> NanoGPTBatchJob:
+        """Submit message lists as one NanoGPT Batch API job; its results are ``ChatResponse`` s.
+
+        Per-call kwargs apply to every row (as in ``chat``); ``row_kwargs=[...]`` per row;
+        ``tools=`` (with ``tool_required`` / ``tool_choice``) or ``output_cls=`` as in
+        ``chat_with_tools`` / ``structured_predict``; ``custom_ids``, ``workflow`` ("auto", "inline",
+        "file") and ``metadata`` for the job. A row that breaks a Batch API rule raises
+        ``BatchValidationError`` naming it, before anything is sent.
+        """
+        from ._batch import submit
+
+        return submit(self, "chat", messages, **kwargs)
+
+    async def abatch_submit_chat(
+        self, messages: Sequence[Sequence[ChatMessage]], **kwargs: Any
+    ) -> NanoGPTBatchJob:
+        """Async :meth:`batch_submit_chat`."""
+        from ._batch import asubmit
+
+        return await asubmit(self, "chat", messages, **kwargs)
+
+    def batch_submit_complete(self, prompts: Sequence[str], **kwargs: Any) -> NanoGPTBatchJob:
+        """Submit prompts as one Batch API job (each a user message, as ``complete`` sends it);
+        its results are ``CompletionResponse`` s. Options as :meth:`batch_submit_chat`."""
+        from ._batch import submit
+
+        return submit(self, "complete", prompts, **kwargs)
+
+    async def abatch_submit_complete(self, prompts: Sequence[str], **kwargs: Any) -> NanoGPTBatchJob:
+        """Async :meth:`batch_submit_complete`."""
+        from ._batch import asubmit
+
+        return await asubmit(self, "complete", prompts, **kwargs)

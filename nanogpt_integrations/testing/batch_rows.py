@@ -47,6 +47,8 @@ _NANOGPT_ONLY = (
 )  # fmt: skip
 _FILE_PARTS = ("input_file", "item_reference", "input_video", "video_url")
 _PRO = re.compile(r"^gpt-5\.[24]-pro(?:-|$)", re.IGNORECASE)
+#: Chat rows "support text and compatible image_url content" (HTTP(S) or PNG/JPEG/GIF/WebP data URLs).
+_CHAT_IMAGE_URL = re.compile(r"^(?:https?://|data:image/(?:png|jpe?g|gif|webp)[;,])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,20 @@ def row_problem(body: dict[str, Any], endpoint: str, model: str, *, cap_required
                 "Chat Completions rows require a non-empty messages array",
                 "messages",
             )
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            for part in content if isinstance(content, list) else []:
+                kind = part.get("type") if isinstance(part, dict) else "text"
+                image = part.get("image_url") if isinstance(part, dict) else None
+                url = image.get("url") if isinstance(image, dict) else image
+                if kind not in ("text", "image_url") or (
+                    kind == "image_url" and not (isinstance(url, str) and _CHAT_IMAGE_URL.match(url))
+                ):
+                    return (
+                        "unsupported_content",
+                        f"Chat Completions rows support text and image_url content; got {kind}",
+                        "messages",
+                    )
         if cap is None and cap_required:
             return ("missing_output_cap", "Add max_tokens or max_completion_tokens", "max_tokens")
         if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):

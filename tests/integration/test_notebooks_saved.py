@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-EXPECTED = ("langchain_chat", "llamaindex_llm", "prompt_caching_and_routing", "web_search_rag")
+EXPECTED = ("batch_classify_reviews", "langchain_chat", "llamaindex_llm", "prompt_caching_and_routing", "web_search_rag")
 LOCAL_PATH = re.compile(r"(?<![\w.])/(?:work|home|root|tmp|Users|private|var/folders)/")
 SECRET = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{8,}|Bearer\s+\S+)")
 
@@ -37,7 +37,7 @@ def output_text(cell: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def test_the_four_notebooks_exist() -> None:
+def test_the_notebooks_exist() -> None:
     assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(EXPECTED)
 
 

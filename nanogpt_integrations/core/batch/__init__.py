@@ -24,6 +24,7 @@ from .errors import (
     BatchValidationError,
 )
 from .job import DEFAULT_WAIT_TIMEOUT, AsyncBatchJob, BatchJob, BatchJobHandle
+from .mapped import BatchTotals, MappedBatchJob, RowOutcome, wire_rows
 from .models import (
     CHAT_ENDPOINT,
     ENDPOINTS,
@@ -78,13 +79,17 @@ __all__ = [
     "BatchResult",
     "BatchRowError",
     "BatchTimeoutError",
+    "BatchTotals",
     "BatchValidationError",
     "FileObject",
+    "MappedBatchJob",
     "OutputResponse",
     "PreparedBatch",
     "RowInput",
+    "RowOutcome",
     "RowValidator",
     "Workflow",
     "WorkflowChoice",
     "prepare_batch",
+    "wire_rows",
 ]

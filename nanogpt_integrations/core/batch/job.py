@@ -95,6 +95,11 @@ class _JobBase:
         return self.handle.workflow
 
     @property
+    def custom_ids(self) -> Sequence[str] | None:
+        """The input order, once known (a re-attached file-backed job learns it in ``results()``)."""
+        return self._custom_ids
+
+    @property
     def endpoint(self) -> str:
         return self.handle.endpoint or (self.last.endpoint if self.last else None) or CHAT_ENDPOINT
 

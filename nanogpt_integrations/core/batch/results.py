@@ -159,18 +159,36 @@ def join_lines(
     order: Sequence[str] | None, lines: Iterable[BatchOutputLine], *, endpoint: str, status: str | None
 ) -> Iterator[BatchResult]:
     """Join in-memory result lines (an inline batch's ``results``) to ``order``; without an order
-    (a job re-attached by id alone), rows come in the server's order."""
+    (a job re-attached by id alone), rows come in the server's order, unless their ids are the
+    default ``row-<index>`` ones, which give the input order back."""
     by_id: dict[str, BatchOutputLine] = {}
     for line in lines:
         if line.custom_id is not None:
             by_id.setdefault(line.custom_id, line)
     if order is None:
-        order = list(by_id)
+        order = _default_order(list(by_id))
     for index, custom_id in enumerate(order):
         yield result_of(
             by_id.pop(custom_id, None), index=index, custom_id=custom_id, endpoint=endpoint, status=status
         )
     _warn_unmatched(len(by_id))
+
+
+_DEFAULT_ID = re.compile(r"row-(0|[1-9][0-9]*)")
+
+
+def _default_order(ids: list[str]) -> list[str]:
+    """``ids`` in input order when they are exactly the default ids ``row-0`` .. ``row-<n-1>`` this
+    package gives rows without a ``custom_id``; otherwise unchanged (the server's order)."""
+    numbers = []
+    for custom_id in ids:
+        match = _DEFAULT_ID.fullmatch(custom_id)
+        if match is None:
+            return ids
+        numbers.append(int(match.group(1)))
+    if sorted(numbers) != list(range(len(ids))):
+        return ids
+    return [f"row-{n}" for n in range(len(ids))]
 
 
 def _warn_unmatched(count: int) -> None:

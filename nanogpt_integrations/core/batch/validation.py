@@ -59,6 +59,10 @@ _NANOGPT_ONLY_KEYS = {
 _ROW_TOOL_TYPES = frozenset({"function", "custom"})
 #: Input parts a Responses batch rejects: "input_file, item_reference, video inputs".
 _REJECTED_PARTS = frozenset({"input_file", "item_reference", "input_video", "video_url"})
+#: Chat rows "support text and compatible image_url content. Image URLs may use HTTP, HTTPS, or
+#: base64 data URLs for PNG, JPEG, GIF, and WebP images" ("JSONL rules").
+_CHAT_PART_TYPES = frozenset({"text", "image_url"})
+_CHAT_IMAGE_URL = re.compile(r"^(?:https?://|data:image/(?:png|jpe?g|gif|webp)[;,])", re.IGNORECASE)
 #: "gpt-5.2-pro and gpt-5.4-pro, including dated snapshots, are not available".
 _UNAVAILABLE_RESPONSES_MODEL = re.compile(r"^gpt-5\.[24]-pro(?:-|$)", re.IGNORECASE)
 
@@ -159,6 +163,7 @@ class RowValidator:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise fail("chat rows need a non-empty messages array", "missing_messages")
+        _check_chat_content(messages, fail)
         for key in ("max_completion_tokens", "max_tokens"):
             value = body.get(key)
             if value is not None:
@@ -254,4 +259,33 @@ class RowValidator:
                         f"input[{position}] carries cache_control: caching controls are a NanoGPT-only "
                         "extension that Responses batches reject",
                         "nanogpt_extension_unsupported",
+                    )
+
+
+def _check_chat_content(messages: list[Any], fail: Any) -> None:
+    """Chat rows carry text and ``image_url`` parts only; images by HTTP(S) URL or a PNG, JPEG, GIF
+    or WebP data URL (audio, files and video are refused, not sent)."""
+    for position, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if isinstance(part, str):
+                continue
+            kind = part.get("type") if isinstance(part, Mapping) else None
+            if kind not in _CHAT_PART_TYPES:
+                raise fail(
+                    f"messages[{position}] contains a {kind!r} part; chat batch rows support text and "
+                    "image_url content only",
+                    "unsupported_chat_content",
+                )
+            if kind == "image_url":
+                image = part.get("image_url")
+                url = image.get("url") if isinstance(image, Mapping) else image
+                if not isinstance(url, str) or not _CHAT_IMAGE_URL.match(url):
+                    shown = url[:40] + "..." if isinstance(url, str) and len(url) > 40 else url
+                    raise fail(
+                        f"messages[{position}] has an image_url {shown!r}; chat batch rows take HTTP(S) "
+                        "image URLs or PNG, JPEG, GIF and WebP data URLs",
+                        "unsupported_chat_content",
                     )
