@@ -16,7 +16,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, aread_capped, capturing
+from ._base import BaseClient
+from ._bodies import aread_capped, capturing
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
 from ._pools import LoopPools, shared_ssl_context
 from .catalogue import ModelCatalogue, ModelInfo

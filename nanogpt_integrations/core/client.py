@@ -11,7 +11,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
-from ._base import BaseClient, capturing, read_capped
+from ._base import BaseClient
+from ._bodies import capturing, read_capped
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes
 from ._pools import shared_ssl_context, track_for_fork
 from .catalogue import ModelCatalogue, ModelInfo

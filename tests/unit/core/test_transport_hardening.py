@@ -41,7 +41,7 @@ from nanogpt_integrations.core import (
     error_in_body,
 )
 
-SECRET = "sk-nano-0123456789abcdef"
+SECRET = "sk-nano-test-secret-never-shown"
 PAYLOAD = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 OK = {"id": "c1", "choices": [{"index": 0, "message": {"content": "ok"}, "finish_reason": "stop"}]}
 
